@@ -1,0 +1,43 @@
+# handloop's developer entry points. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run serve test lint fmt bench conformance screenshots clean
+
+# The virtualenv is rebuilt only when the project's dependencies change.
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,hf,plots]'
+	touch $@
+
+## run: start the service on SQLite + a local folder (./data)
+run: $(BIN)/.installed
+	$(BIN)/handloop serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
+
+## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
+test: $(BIN)/.installed lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff (lint + format check), mypy, and the layer contract
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(BIN)/.installed
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+## bench: the performance scripts; each prints its figures and ratios
+bench: $(BIN)/.installed
+	$(BIN)/python bench/start_loops.py
+	$(BIN)/python bench/describe_list.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from handloop.cli import main
+
+main()

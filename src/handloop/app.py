@@ -1,0 +1,46 @@
+"""The app factory: wires services, the AWS APIs and the portal into one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.types import Receive, Scope, Send
+
+from handloop.protocols.aws import AwsApi, is_aws_request
+from handloop.services import Services
+from handloop.services.scheduler import Scheduler
+from handloop.web.portal import create_portal
+
+
+class HandloopApp:
+    """One port: AWS-signed requests go to the AWS APIs, everything else to the portal."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.aws = AwsApi(services)
+        self.portal = create_portal(services)
+        self.portal.router.lifespan_context = self._lifespan
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app: object) -> AsyncIterator[None]:
+        self.services.db.start()
+        scheduler = asyncio.create_task(Scheduler(self.services.human_loops).run())
+        try:
+            yield
+        finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+            self.services.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_aws_request(scope):
+            await self.aws(scope, receive, send)
+        else:
+            await self.portal(scope, receive, send)
+
+
+def create_app(services: Services) -> HandloopApp:
+    return HandloopApp(services)

@@ -1,0 +1,1 @@
+"""Output stores: a local folder (default) or an S3-compatible endpoint."""

@@ -1,0 +1,109 @@
+"""`handloop init` and `handloop serve`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from handloop.cli.options import data_dir_option, database_url_option, fail, load_settings
+from handloop.errors import HandloopError
+from handloop.services import Services, open_services
+from handloop.services.access_keys import NewAccessKey
+
+
+def print_first_key(key: NewAccessKey, *, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(
+            json.dumps({"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key})
+        )
+        return
+    click.echo(
+        "\nhandloop created the deployment's first access key. The secret is shown this once:\n"
+        f"  aws_access_key_id     = {key.access_key_id}\n"
+        f"  aws_secret_access_key = {key.secret_access_key}\n"
+        "More keys: `handloop keys create`.\n"
+    )
+
+
+def _open(
+    data_dir: Path | None, database_url: str | None, *, create: bool, **extra: object
+) -> Services:
+    settings = load_settings(data_dir=data_dir, database_url=database_url, **extra)
+    try:
+        return open_services(settings, create=create)
+    except HandloopError as exc:
+        fail(exc)
+        raise  # unreachable: fail() exits
+
+
+@click.command()
+@data_dir_option
+@database_url_option
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the first key as JSON, if one is made."
+)
+def init(data_dir: Path | None, database_url: str | None, as_json: bool) -> None:
+    """Create a data directory: deployment key, database schema, first access key.
+
+    Safe to run again: an existing deployment is brought to the current schema and keeps its
+    keys.
+    """
+    services = _open(data_dir, database_url, create=True)
+    try:
+        key = services.access_keys.create_first()
+        if key is not None:
+            print_first_key(key, as_json=as_json)
+        elif not as_json:
+            click.echo(f"Data directory {services.settings.data_dir} is ready.")
+    finally:
+        services.close()
+
+
+@click.command()
+@data_dir_option
+@database_url_option
+@click.option(
+    "--host", default=None, help="Address to listen on (default $HANDLOOP_HOST or 127.0.0.1)."
+)
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on (default $HANDLOOP_PORT or 8080)."
+)
+@click.option("--public-url", default=None, help="Address clients reach the service at.")
+def serve(
+    data_dir: Path | None,
+    database_url: str | None,
+    host: str | None,
+    port: int | None,
+    public_url: str | None,
+) -> None:
+    """Run the service: the A2I / SageMaker / STS APIs and the worker portal on one port.
+
+    On a fresh data directory this creates the first access key and prints it once.
+    """
+    import uvicorn
+
+    from handloop.app import create_app
+
+    services = _open(
+        data_dir, database_url, create=True, host=host, port=port, public_url=public_url
+    )
+    key = services.access_keys.create_first()
+    if key is not None:
+        print_first_key(key)
+    settings = services.settings
+    click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(services),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+COMMANDS = [init, serve]

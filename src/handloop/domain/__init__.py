@@ -1,0 +1,1 @@
+"""Pure domain rules: names, ARNs, statuses, output layout. No I/O."""

@@ -1,0 +1,99 @@
+"""The resources as plain records, as the services hand them to the protocol layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from handloop.domain.outputs import output_uri
+from handloop.domain.statuses import FlowDefinitionStatus, HumanLoopStatus
+
+
+@dataclass(frozen=True)
+class HumanTaskUi:
+    id: int
+    name: str
+    content: str
+    content_sha256: str
+    created_us: int
+
+
+@dataclass(frozen=True)
+class FlowDefinition:
+    id: int
+    name: str
+    workteam_name: str
+    human_task_ui_name: str
+    task_count: int
+    task_time_limit_seconds: int
+    task_availability_lifetime_seconds: int
+    s3_output_path: str
+    config: dict[str, Any]
+    created_us: int
+    status: FlowDefinitionStatus
+
+
+@dataclass(frozen=True)
+class Workforce:
+    id: int
+    name: str
+    config: dict[str, Any]
+    created_us: int
+    updated_us: int
+
+    @property
+    def uses_oidc(self) -> bool:
+        return "OidcConfig" in self.config
+
+
+@dataclass(frozen=True)
+class Workteam:
+    id: int
+    name: str
+    workforce_name: str
+    description: str
+    config: dict[str, Any]
+    created_us: int
+    updated_us: int
+
+    @property
+    def groups(self) -> list[str]:
+        """The worker groups whose members make up this team."""
+        names: list[str] = []
+        for member in self.config.get("MemberDefinitions", []):
+            if "CognitoMemberDefinition" in member:
+                names.append(member["CognitoMemberDefinition"]["UserGroup"])
+            names.extend(member.get("OidcMemberDefinition", {}).get("Groups", []))
+        return names
+
+
+@dataclass(frozen=True)
+class HumanLoop:
+    id: int
+    name: str
+    flow_definition_name: str
+    s3_output_path: str
+    input_content: str
+    status: HumanLoopStatus
+    failure_code: str | None
+    failure_reason: str | None
+    created_us: int
+    updated_us: int
+    data_attributes: dict[str, Any] | None = field(default=None)
+
+    @property
+    def output_uri(self) -> str:
+        return output_uri(
+            self.s3_output_path, self.flow_definition_name, self.name, self.created_us
+        )
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing and the token of the next, if any."""
+
+    items: list[T]
+    next_token: str | None

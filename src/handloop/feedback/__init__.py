@@ -1,0 +1,1 @@
+"""From human answers to training data: preference datasets, statistics, export."""

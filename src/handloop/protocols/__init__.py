@@ -1,0 +1,1 @@
+"""AWS wire formats: parse a request, call a service, serialize the answer."""

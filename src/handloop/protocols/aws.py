@@ -1,0 +1,234 @@
+"""The AWS-facing ASGI application: body limits, SigV4, routing by signing service, wire
+formats and AWS error shapes. Handlers return plain dicts; this module serializes them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import Receive, Scope, Send
+
+from handloop.errors import HandloopError, RequestTooLarge, SerializationError, UnknownOperation
+from handloop.protocols import a2i, sagemaker, sts
+from handloop.protocols.model import ShapeCompiler, service_model, shape_output
+from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier
+from handloop.services import Services
+
+log = logging.getLogger(__name__)
+
+JSON_11 = b"application/x-amz-json-1.1"
+
+
+class Response:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def is_aws_request(scope: Scope) -> bool:
+    """Whether a request is meant for the AWS APIs rather than the worker portal."""
+    path: str = scope["path"]
+    if path == "/human-loops" or path.startswith("/human-loops/"):
+        return True
+    for name, value in scope["headers"]:
+        if name == b"authorization" and value.startswith(b"AWS4-"):
+            return True
+        if name == b"x-amz-target":
+            return True
+    return False
+
+
+class AwsApi:
+    """One ASGI app for every AWS protocol handloop speaks."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        self.max_body = settings.max_request_bytes
+        self.verifier = SigV4Verifier(services.access_keys.secret_for, settings.clock_skew_seconds)
+        self.compiler = ShapeCompiler({"FlowDefinitionTaskCount": {"max": settings.max_task_count}})
+        self.sagemaker = service_model("sagemaker")
+        self.a2i = service_model("sagemaker-a2i-runtime")
+        self.sts = service_model("sts")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = str(uuid.uuid4())
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        service = self._guess_service(scope, headers)
+        try:
+            body = await self._read_body(receive, headers)
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            signed = self.verifier.verify(
+                scope["method"],
+                raw_path.decode("latin-1").split("?", 1)[0],
+                scope["query_string"].decode("latin-1"),
+                headers,
+                body,
+            )
+            response = await self._dispatch(scope, headers, body, signed, request_id)
+        except HandloopError as exc:
+            response = self._error(service, exc, request_id)
+        except Exception:
+            log.exception("internal error (request %s)", request_id)
+            response = self._error(
+                service,
+                HandloopError("An internal error occurred; the server logged it."),
+                request_id,
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (b"x-amzn-requestid", request_id.encode()),
+                    (b"content-length", str(len(response.body)).encode()),
+                    *response.headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    def _guess_service(scope: Scope, headers: dict[str, str]) -> str:
+        """Which wire format to answer in, before the signature says (for early errors)."""
+        credential = headers.get("authorization", "")
+        if "/sts/aws4_request" in credential:
+            return "sts"
+        if "/s3/aws4_request" in credential:
+            return "s3"
+        if "x-amz-target" in headers:
+            return "sagemaker"
+        if scope["path"].startswith("/human-loops"):
+            return "a2i"
+        return "sagemaker"
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise RequestTooLarge(f"The request body is larger than {self.max_body} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise RequestTooLarge(f"The request body is larger than {self.max_body} bytes.")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    async def _dispatch(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        signed: SignedRequest,
+        request_id: str,
+    ) -> Response:
+        if signed.service == "sts":
+            return self._sts(body, signed, request_id)
+        if signed.service != "sagemaker":
+            raise UnknownOperation(f"handloop does not serve the '{signed.service}' API.")
+        target = headers.get("x-amz-target")
+        if target is not None:
+            return await self._sagemaker(target, body)
+        return await self._a2i(scope, body)
+
+    async def _sagemaker(self, target: str, body: bytes) -> Response:
+        prefix, _, op_name = target.partition(".")
+        handler = sagemaker.OPERATIONS.get(op_name) if prefix == "SageMaker" else None
+        if handler is None:
+            raise UnknownOperation(f"Operation {target} is not supported by handloop.")
+        operation = self.sagemaker.operation_model(op_name)
+        params = self.compiler.validate(operation, self._json_body(body))
+        result = await handler(self.services, params)
+        payload = _json_bytes(shape_output(operation.output_shape, result) or {})
+        return Response(200, payload, [(b"content-type", JSON_11)])
+
+    async def _a2i(self, scope: Scope, body: bytes) -> Response:
+        found = a2i.route(scope["method"], scope["path"])
+        if found is None:
+            raise UnknownOperation(f"No operation at {scope['method']} {scope['path']}.")
+        op_name, labels = found
+        operation = self.a2i.operation_model(op_name)
+        params: dict[str, Any] = self._json_body(body) if body else {}
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        shape: Any = operation.input_shape
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            wire = member.serialization.get("name", name)
+            if location == "uri":
+                params[name] = unquote(labels[wire])
+            elif location == "querystring" and wire in query:
+                params[name] = query[wire]
+        params = self.compiler.validate(operation, params)
+        result = await a2i.OPERATIONS[op_name](self.services, params)
+        payload = _json_bytes(shape_output(operation.output_shape, result) or {})
+        return Response(200, payload, [(b"content-type", b"application/json")])
+
+    def _sts(self, body: bytes, signed: SignedRequest, request_id: str) -> Response:
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        action = form.get("Action")
+        if action != "GetCallerIdentity":
+            raise UnknownOperation(f"Could not find operation {action} for version 2011-06-15.")
+        self.sts.operation_model(action)  # the action is in STS's model
+        result = sts.get_caller_identity(self.services, signed.access_key_id)
+        xml = sts.result_xml(action, result, request_id)
+        return Response(200, xml.encode(), [(b"content-type", b"text/xml")])
+
+    @staticmethod
+    def _json_body(body: bytes) -> dict[str, Any]:
+        if not body:
+            return {}
+        try:
+            value = json.loads(body)
+        except ValueError:
+            raise SerializationError("The request body is not valid JSON.") from None
+        if not isinstance(value, dict):
+            raise SerializationError("The request body must be a JSON object.")
+        return value
+
+    @staticmethod
+    def _error(service: str, exc: HandloopError, request_id: str) -> Response:
+        code, status = exc.code_for(service)
+        message = exc.message
+        if service == "sts":
+            xml = sts.error_xml(code, message, request_id, sender=status < 500)
+            return Response(status, xml.encode(), [(b"content-type", b"text/xml")])
+        if service == "s3":
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                f"<Error><Code>{code}</Code><Message>{_xml_escape(message)}</Message>"
+                f"<RequestId>{request_id}</RequestId></Error>"
+            )
+            return Response(status, xml.encode(), [(b"content-type", b"application/xml")])
+        if service == "a2i":
+            body = _json_bytes({"message": message})
+            return Response(
+                status,
+                body,
+                [(b"content-type", b"application/json"), (b"x-amzn-errortype", code.encode())],
+            )
+        body = _json_bytes({"__type": code, "message": message})
+        return Response(
+            status, body, [(b"content-type", JSON_11), (b"x-amzn-errortype", code.encode())]
+        )
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,74 @@
+"""Use cases. The only layer that changes state; each operation owns its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handloop.domain.arns import ArnFactory
+from handloop.services.access_keys import AccessKeys, load_deployment_key
+from handloop.services.clock import Clock, system_clock
+from handloop.services.flow_definitions import FlowDefinitions
+from handloop.services.human_loops import HumanLoops
+from handloop.services.human_task_uis import HumanTaskUis
+from handloop.services.signed_urls import UrlSigner
+from handloop.services.workforces import Workforces
+from handloop.services.workteams import Workteams
+from handloop.settings import Settings
+from handloop.store import Database
+
+
+@dataclass
+class Services:
+    """Every use case of one deployment, wired to one database and one clock."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    arns: ArnFactory
+    urls: UrlSigner
+    access_keys: AccessKeys
+    human_task_uis: HumanTaskUis
+    flow_definitions: FlowDefinitions
+    workteams: Workteams
+    workforces: Workforces
+    human_loops: HumanLoops
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_services(
+    settings: Settings, *, create: bool = False, clock: Clock = system_clock
+) -> Services:
+    """Open (with ``create``: first make) a deployment's data directory and database.
+
+    Applies pending migrations, so every entry point runs on the current schema.
+    """
+    deployment_key = load_deployment_key(settings.data_dir, create=create)
+    db = Database(settings.effective_database_url, batch_size=settings.write_batch_size)
+    db.migrate()
+    workforces = Workforces(db, clock)
+    db.write_now(workforces.ensure_default)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        arns=ArnFactory(settings.region, settings.account_id),
+        urls=UrlSigner(deployment_key, settings.effective_public_url),
+        access_keys=AccessKeys(db, deployment_key, clock, settings.key_cache_seconds),
+        human_task_uis=HumanTaskUis(db, clock, settings.max_human_task_uis),
+        flow_definitions=FlowDefinitions(
+            db,
+            clock,
+            limit=settings.max_flow_definitions,
+            activation_seconds=settings.flow_activation_seconds,
+        ),
+        workteams=Workteams(db, clock),
+        workforces=workforces,
+        human_loops=HumanLoops(
+            db,
+            clock,
+            max_in_progress=settings.max_in_progress_loops_per_flow,
+            activation_seconds=settings.flow_activation_seconds,
+        ),
+    )

@@ -1,0 +1,267 @@
+"""Human loops: one item under review, from StartHumanLoop to a final status."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from handloop.domain.records import HumanLoop, Page
+from handloop.domain.statuses import HumanLoopStatus
+from handloop.errors import Conflict, ResourceNotFound, ServiceQuotaExceeded, ValidationError
+from handloop.services.clock import Clock
+from handloop.services.flow_definitions import ACTIVE_LOOP_STATUSES
+from handloop.services.listing import list_page
+from handloop.store import Database
+from handloop.store.tables import flow_definitions, human_loops
+
+# Everything but the (possibly 3 MB) input, for listings.
+SUMMARY_COLUMNS = [c for c in human_loops.c if c.name != "input_content"]
+
+
+def _record(row: Row[Any]) -> HumanLoop:
+    return HumanLoop(
+        id=row.id,
+        name=row.name,
+        flow_definition_name=row.flow_definition_name,
+        s3_output_path=row.s3_output_path,
+        input_content=getattr(row, "input_content", ""),
+        status=HumanLoopStatus(row.status),
+        failure_code=row.failure_code,
+        failure_reason=row.failure_reason,
+        created_us=row.created_at,
+        updated_us=row.updated_at,
+        data_attributes=row.data_attributes,
+    )
+
+
+class HumanLoops:
+    def __init__(
+        self, db: Database, clock: Clock, *, max_in_progress: int, activation_seconds: float
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_in_progress = max_in_progress
+        self._activation_us = int(activation_seconds * 1_000_000)
+
+    async def start(
+        self,
+        name: str,
+        flow_name: str,
+        input_content: str,
+        data_attributes: dict[str, Any] | None,
+    ) -> HumanLoop:
+        """Start a loop; the same name and input again answer the loop already started."""
+        try:
+            json.loads(input_content)
+        except ValueError as exc:
+            raise ValidationError(f"HumanLoopInput.InputContent is not valid JSON: {exc}") from None
+        sha = hashlib.sha256(input_content.encode()).hexdigest()
+        now = self._clock()
+        return await self._db.write(
+            lambda conn: self._start(
+                conn, name, flow_name, input_content, sha, data_attributes, now
+            )
+        )
+
+    def _start(
+        self,
+        conn: Connection,
+        name: str,
+        flow_name: str,
+        input_content: str,
+        sha: str,
+        data_attributes: dict[str, Any] | None,
+        now: int,
+    ) -> HumanLoop:
+        existing = conn.execute(
+            select(*SUMMARY_COLUMNS, human_loops.c.input_sha256).where(human_loops.c.name == name)
+        ).first()
+        if existing is not None:
+            return self._same_or_conflict(existing, flow_name, sha, input_content)
+        # The row lock (PostgreSQL) makes concurrent starts on one flow count one by one.
+        flow = conn.execute(
+            select(
+                flow_definitions.c.id,
+                flow_definitions.c.created_at,
+                flow_definitions.c.s3_output_path,
+            )
+            .where(flow_definitions.c.name == flow_name)
+            .with_for_update()
+        ).first()
+        if flow is None:
+            raise ValidationError(f"Flow definition {flow_name} does not exist.")
+        if now < flow.created_at + self._activation_us:
+            raise ValidationError(
+                f"Flow definition {flow_name} is Initializing; start loops once it is Active."
+            )
+        active = conn.scalar(
+            select(func.count())
+            .select_from(human_loops)
+            .where(
+                human_loops.c.flow_definition_id == flow.id,
+                human_loops.c.status.in_(ACTIVE_LOOP_STATUSES),
+            )
+        )
+        if (active or 0) >= self._max_in_progress:
+            raise ServiceQuotaExceeded(
+                f"Flow definition {flow_name} has {active} human loops in progress, the most "
+                "allowed (HANDLOOP_MAX_IN_PROGRESS_LOOPS_PER_FLOW)."
+            )
+        values = {
+            "name": name,
+            "flow_definition_id": flow.id,
+            "flow_definition_name": flow_name,
+            "s3_output_path": flow.s3_output_path,
+            "input_content": input_content,
+            "input_sha256": sha,
+            "data_attributes": data_attributes,
+            "status": HumanLoopStatus.IN_PROGRESS.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        savepoint = conn.begin_nested()
+        try:
+            key = conn.execute(insert(human_loops).values(**values)).inserted_primary_key
+        except IntegrityError:
+            # Another process started a loop of this name between our read and insert.
+            savepoint.rollback()
+            raced = conn.execute(
+                select(*SUMMARY_COLUMNS, human_loops.c.input_sha256).where(
+                    human_loops.c.name == name
+                )
+            ).one()
+            return self._same_or_conflict(raced, flow_name, sha, input_content)
+        savepoint.commit()
+        assert key is not None
+        return HumanLoop(
+            id=key[0],
+            name=name,
+            flow_definition_name=flow_name,
+            s3_output_path=flow.s3_output_path,
+            input_content=input_content,
+            status=HumanLoopStatus.IN_PROGRESS,
+            failure_code=None,
+            failure_reason=None,
+            created_us=now,
+            updated_us=now,
+            data_attributes=data_attributes,
+        )
+
+    @staticmethod
+    def _same_or_conflict(row: Any, flow_name: str, sha: str, input_content: str) -> HumanLoop:
+        if row.flow_definition_name == flow_name and row.input_sha256 == sha:
+            return _record(row)
+        raise Conflict(
+            f"A human loop named {row.name} already exists with different input data or flow "
+            "definition; use a new name."
+        )
+
+    async def get(self, name: str) -> HumanLoop:
+        row = await self._db.read(
+            lambda conn: conn.execute(
+                select(*SUMMARY_COLUMNS).where(human_loops.c.name == name)
+            ).first()
+        )
+        if row is None:
+            raise ResourceNotFound(f"Human loop {name} does not exist.")
+        return _record(row)
+
+    async def list(
+        self,
+        flow_name: str,
+        *,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        ascending: bool,
+        token: str | None,
+        max_results: int,
+    ) -> Page[HumanLoop]:
+        return await list_page(
+            self._db,
+            human_loops,
+            _record,
+            created_after=created_after,
+            created_before=created_before,
+            ascending=ascending,
+            token=token,
+            max_results=max_results,
+            where=[human_loops.c.flow_definition_name == flow_name],
+            query_key={"f": flow_name},
+            columns=SUMMARY_COLUMNS,
+        )
+
+    async def flow_exists(self, flow_name: str) -> bool:
+        found = await self._db.read(
+            lambda conn: conn.scalar(
+                select(flow_definitions.c.id).where(flow_definitions.c.name == flow_name)
+            )
+        )
+        return found is not None
+
+    async def stop(self, name: str) -> None:
+        """InProgress -> Stopping; the scheduler finishes it (revoking leases) as Stopped."""
+
+        def op(conn: Connection) -> None:
+            status = conn.scalar(select(human_loops.c.status).where(human_loops.c.name == name))
+            if status is None:
+                raise ResourceNotFound(f"Human loop {name} does not exist.")
+            if status in (HumanLoopStatus.STOPPING.value, HumanLoopStatus.STOPPED.value):
+                return
+            if status != HumanLoopStatus.IN_PROGRESS.value:
+                raise ValidationError(
+                    f"Human loop {name} is {status}; only a loop in progress can be stopped."
+                )
+            conn.execute(
+                update(human_loops)
+                .where(
+                    human_loops.c.name == name,
+                    human_loops.c.status == HumanLoopStatus.IN_PROGRESS.value,
+                )
+                .values(status=HumanLoopStatus.STOPPING.value, updated_at=self._clock())
+            )
+
+        await self._db.write(op)
+
+    async def finish_stopping(self) -> builtins.list[str]:
+        """Move every Stopping loop to Stopped; the names of those moved."""
+
+        def op(conn: Connection) -> builtins.list[str]:
+            names = builtins.list(
+                conn.scalars(
+                    select(human_loops.c.name).where(
+                        human_loops.c.status == HumanLoopStatus.STOPPING.value
+                    )
+                )
+            )
+            if names:
+                conn.execute(
+                    update(human_loops)
+                    .where(
+                        human_loops.c.name.in_(names),
+                        human_loops.c.status == HumanLoopStatus.STOPPING.value,
+                    )
+                    .values(status=HumanLoopStatus.STOPPED.value, updated_at=self._clock())
+                )
+            return names
+
+        return await self._db.write(op)
+
+    async def delete(self, name: str) -> None:
+        def op(conn: Connection) -> None:
+            status = conn.scalar(select(human_loops.c.status).where(human_loops.c.name == name))
+            if status is None:
+                raise ResourceNotFound(f"Human loop {name} does not exist.")
+            if not HumanLoopStatus(status).is_final:
+                raise ValidationError(
+                    f"Human loop {name} is {status}; only Completed, Failed or Stopped loops can "
+                    "be deleted (stop it first)."
+                )
+            conn.execute(human_loops.delete().where(human_loops.c.name == name))
+
+        await self._db.write(op)

@@ -1,0 +1,95 @@
+"""The deployment's settings: one class, read from ``HANDLOOP_*`` environment variables.
+
+Every field is documented in ``docs/settings.md``; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "handloop"
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can configure. Passed explicitly; never a global."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDLOOP_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the SQLite database, the deployment key and the local output "
+        "store.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database; unset means SQLite at <data_dir>/handloop.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `handloop serve` listens on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port `handloop serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Address people and clients reach the service at (portal links, SubDomain, "
+        "signed URLs); unset means http://<host>:<port>.",
+    )
+    region: str = Field(default="us-east-1", description="AWS region used in ARNs.")
+    account_id: str = Field(
+        default="123456789012",
+        pattern=r"^\d{12}$",
+        description="12-digit account id used in ARNs and returned by sts:GetCallerIdentity.",
+    )
+    max_in_progress_loops_per_flow: int = Field(
+        default=5000, ge=1, description="In-progress human loops allowed per flow definition."
+    )
+    max_flow_definitions: int = Field(default=100, ge=1, description="Flow definitions allowed.")
+    max_human_task_uis: int = Field(default=100, ge=1, description="Worker task templates allowed.")
+    max_task_count: int = Field(
+        default=3, ge=1, description="Highest TaskCount a flow definition may ask for (A2I: 3)."
+    )
+    flow_activation_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a new flow definition stays Initializing before it is Active.",
+    )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest API request body accepted."
+    )
+    clock_skew_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="Largest difference allowed between a request's signing "
+        "time and the server's clock.",
+    )
+    key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a server process caches access keys; a revoked key stops working "
+        "within this time.",
+    )
+    write_batch_size: int = Field(
+        default=256, ge=1, description="Most write operations committed in one transaction."
+    )
+    log_level: str = Field(default="info", description="Log level of the server.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'handloop.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"

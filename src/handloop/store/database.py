@@ -1,0 +1,194 @@
+"""Engines, migrations and the write funnel.
+
+Every state change goes through :meth:`Database.write`: one writer thread per process runs
+queued operations back to back inside one transaction (each under its own savepoint, so a
+failing operation is rolled back alone) and commits once. Concurrent requests therefore
+share a commit, which is what makes SQLite fast under load, and SQLite never sees two
+writers in one process. Reads run on a pool of their own connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WriteOp = Callable[[Connection], T]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=1 if writer else 8,
+        max_overflow=0 if writer else 8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, issue BEGIN so savepoints work (SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL").
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The store's engines and its single write funnel."""
+
+    def __init__(self, url: str, *, batch_size: int = 256) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _sqlite_engine(url, writer=True)
+            self.read_engine = _sqlite_engine(url, writer=False)
+        else:
+            self.write_engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+            self.read_engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        self.batch_size = batch_size
+        self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.write_engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    # -- writes -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run_writer, name="handloop-writer", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self.write_engine.dispose()
+        self.read_engine.dispose()
+
+    async def write(self, op: WriteOp[T]) -> T:
+        """Run ``op`` in the writer thread, in a transaction shared with concurrent writes."""
+        if self._thread is None:
+            raise RuntimeError("Database.start() was not called")
+        fut: Future[T] = Future()
+        self._queue.put((op, fut))
+        return await asyncio.wrap_future(fut)
+
+    def write_now(self, op: WriteOp[T]) -> T:
+        """Run ``op`` in its own transaction on the calling thread (CLI, start-up)."""
+        with self.write_engine.begin() as conn:
+            return op(conn)
+
+    def _run_writer(self) -> None:
+        conn = self.write_engine.connect()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                batch = [item]
+                stop = False
+                while len(batch) < self.batch_size:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    batch.append(nxt)
+                conn = self._run_batch(conn, batch)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _run_batch(
+        self, conn: Connection, batch: list[tuple[WriteOp[Any], Future[Any]]]
+    ) -> Connection:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with conn.begin():
+                for op, fut in batch:
+                    if len(batch) == 1:
+                        try:
+                            outcomes.append((fut, op(conn), None))
+                        except Exception as exc:
+                            outcomes.append((fut, None, exc))
+                            raise
+                        continue
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = op(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append((fut, None, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((fut, result, None))
+        except Exception as exc:  # the commit (or a lone op) failed: nothing was written
+            if not (len(batch) == 1 and outcomes and outcomes[0][2] is exc):
+                log.exception("write batch of %d failed", len(batch))
+                outcomes = [(fut, None, exc) for _, fut in batch]
+            if conn.invalidated or conn.closed:
+                conn = self.write_engine.connect()
+        for fut, result, error in outcomes:
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(result)
+        return conn
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def read(self, op: Callable[[Connection], T]) -> T:
+        """Run ``op`` on a read connection in a worker thread."""
+        return await asyncio.to_thread(self.read_now, op)
+
+    def read_now(self, op: Callable[[Connection], T]) -> T:
+        with self.read_engine.connect() as conn:
+            if self.is_sqlite:
+                with conn.begin():
+                    return op(conn)
+            return op(conn)

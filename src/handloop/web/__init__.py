@@ -1,0 +1,1 @@
+"""The worker portal: server-rendered pages, static assets and portal JSON endpoints."""

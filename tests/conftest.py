@@ -1,0 +1,47 @@
+"""Fixtures: store backends (SQLite always; PostgreSQL when HANDLOOP_TEST_POSTGRES_URL is
+set, as .ci/run does) and live servers on them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import LiveServer, create_postgres_database, drop_postgres_database
+
+POSTGRES_URL = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite in the data directory, else a fresh PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    assert POSTGRES_URL is not None
+    url = create_postgres_database(POSTGRES_URL)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture(scope="module")
+def server(
+    database_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A running `handloop serve` shared by one test module (per backend)."""
+    base = tmp_path_factory.mktemp("server")
+    live = LiveServer(data_dir=base / "data", database_url=database_url).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def fresh_data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
