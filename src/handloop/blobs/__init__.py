@@ -1,1 +1,11 @@
-"""Output stores: a local folder (default) or an S3-compatible endpoint."""
+"""Output stores: where output files live, addressed by ``s3://bucket/key`` URIs.
+
+The local folder store is the default (``s3://bucket/key`` -> ``<data-dir>/s3/bucket/key``);
+an S3-compatible endpoint can replace it. Writes are atomic: a reader sees the whole old
+object or the whole new one, never a part.
+"""
+
+from handloop.blobs.base import BlobInfo, BlobNotFound, BlobStore
+from handloop.blobs.local import LocalBlobStore
+
+__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "LocalBlobStore"]
