@@ -1,4 +1,9 @@
-"""The one clock every deadline and timestamp is read from: the server's, in microseconds."""
+"""The one clock every deadline and timestamp is read from: the server's.
+
+Values are microseconds since the epoch, at millisecond precision as AWS's timestamps are:
+a time a client got back from the API (a float of epoch seconds) then compares exactly
+with the stored one.
+"""
 
 from __future__ import annotations
 
@@ -9,4 +14,4 @@ Clock = Callable[[], int]
 
 
 def system_clock() -> int:
-    return time.time_ns() // 1000
+    return time.time_ns() // 1_000_000 * 1000
