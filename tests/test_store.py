@@ -96,3 +96,88 @@ def test_a_constraint_violation_fails_only_its_own_write(db: Database) -> None:
     results = asyncio.run(run())
     assert results[0] == "same" and results[2] == "other"
     assert isinstance(results[1], Exception)
+
+
+def test_active_loop_counter_follows_every_status_change(db: Database) -> None:
+    """Triggers keep flow_definitions.active_loops equal to its InProgress/Stopping loops."""
+    from sqlalchemy import delete, func, update
+
+    from handloop.store.tables import flow_definitions, human_loops, workforces, workteams
+
+    def setup(conn: Connection) -> int:
+        wf = conn.execute(
+            insert(workforces).values(name="wf", config={}, created_at=1, updated_at=1)
+        )
+        team = conn.execute(
+            insert(workteams).values(
+                name="t",
+                workforce_id=wf.inserted_primary_key[0],
+                description="d",
+                config={},
+                created_at=1,
+                updated_at=1,
+            )
+        )
+        ui = conn.execute(
+            insert(human_task_uis).values(
+                name="u", content="x", content_sha256="0", config={}, created_at=1
+            )
+        )
+        flow = conn.execute(
+            insert(flow_definitions).values(
+                name="f",
+                workteam_id=team.inserted_primary_key[0],
+                human_task_ui_id=ui.inserted_primary_key[0],
+                task_count=1,
+                task_time_limit_seconds=30,
+                task_availability_lifetime_seconds=60,
+                s3_output_path="s3://b/p",
+                config={},
+                created_at=1,
+            )
+        )
+        flow_id = int(flow.inserted_primary_key[0])
+        for i, status in enumerate(["InProgress", "InProgress", "Stopping", "Completed"]):
+            conn.execute(
+                insert(human_loops).values(
+                    name=f"l{i}",
+                    flow_definition_id=flow_id,
+                    flow_definition_name="f",
+                    s3_output_path="s3://b/p",
+                    input_content="{}",
+                    input_sha256="0",
+                    status=status,
+                    created_at=i,
+                    updated_at=i,
+                )
+            )
+        return flow_id
+
+    flow_id = asyncio.run(db.write(setup))
+
+    def counts(conn: Connection) -> tuple[int, int]:
+        kept = conn.scalar(
+            select(flow_definitions.c.active_loops).where(flow_definitions.c.id == flow_id)
+        )
+        actual = conn.scalar(
+            select(func.count()).where(
+                human_loops.c.flow_definition_id == flow_id,
+                human_loops.c.status.in_(["InProgress", "Stopping"]),
+            )
+        )
+        return int(kept or 0), int(actual or 0)
+
+    assert db.read_now(counts) == (3, 3)
+    changes = [
+        update(human_loops).where(human_loops.c.name == "l0").values(status="Completed"),
+        update(human_loops).where(human_loops.c.name == "l2").values(status="Stopped"),
+        update(human_loops).where(human_loops.c.name == "l3").values(status="InProgress"),
+        update(human_loops).where(human_loops.c.name == "l1").values(status="Stopping"),
+        delete(human_loops).where(human_loops.c.name == "l3"),
+        delete(human_loops).where(human_loops.c.name == "l0"),
+    ]
+    for change in changes:
+        asyncio.run(db.write(lambda conn, c=change: conn.execute(c)))
+        kept, actual = db.read_now(counts)
+        assert kept == actual
+    assert db.read_now(counts) == (1, 1)

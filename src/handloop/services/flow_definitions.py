@@ -10,16 +10,15 @@ from sqlalchemy import Connection, Row, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.records import FlowDefinition, Page
-from handloop.domain.statuses import FlowDefinitionStatus, HumanLoopStatus
+from handloop.domain.statuses import FlowDefinitionStatus
 from handloop.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
 from handloop.services.clock import Clock
 from handloop.services.listing import list_page
 from handloop.store import Database
-from handloop.store.tables import flow_definitions, human_loops, human_task_uis, workteams
+from handloop.store.tables import flow_definitions, human_task_uis, workteams
 
 DEFAULT_TASK_TIME_LIMIT = 3600
 DEFAULT_TASK_AVAILABILITY_LIFETIME = 864_000
-ACTIVE_LOOP_STATUSES = (HumanLoopStatus.IN_PROGRESS.value, HumanLoopStatus.STOPPING.value)
 
 
 def select_flows() -> Any:
@@ -121,24 +120,19 @@ class FlowDefinitions:
 
     async def delete(self, name: str) -> None:
         def op(conn: Connection) -> None:
-            flow_id = conn.scalar(
-                select(flow_definitions.c.id).where(flow_definitions.c.name == name)
-            )
-            if flow_id is None:
+            flow = conn.execute(
+                select(flow_definitions.c.id, flow_definitions.c.active_loops)
+                .where(flow_definitions.c.name == name)
+                .with_for_update()
+            ).first()
+            if flow is None:
                 raise ResourceNotFound(f"Flow definition {name} does not exist.")
-            active = conn.scalar(
-                select(func.count())
-                .select_from(human_loops)
-                .where(
-                    human_loops.c.flow_definition_id == flow_id,
-                    human_loops.c.status.in_(ACTIVE_LOOP_STATUSES),
-                )
-            )
-            if active:
+            if flow.active_loops:
                 raise ResourceInUse(
-                    f"Flow definition {name} has {active} human loop(s) in progress; "
+                    f"Flow definition {name} has {flow.active_loops} human loop(s) in progress; "
                     "stop them first."
                 )
+            flow_id = flow.id
             conn.execute(flow_definitions.delete().where(flow_definitions.c.id == flow_id))
 
         await self._db.write(op)

@@ -8,20 +8,37 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.records import HumanLoop, Page
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import Conflict, ResourceNotFound, ServiceQuotaExceeded, ValidationError
 from handloop.services.clock import Clock
-from handloop.services.flow_definitions import ACTIVE_LOOP_STATUSES
 from handloop.services.listing import list_page
 from handloop.store import Database
 from handloop.store.tables import flow_definitions, human_loops
 
 # Everything but the (possibly 3 MB) input, for listings.
 SUMMARY_COLUMNS = [c for c in human_loops.c if c.name != "input_content"]
+
+# StartHumanLoop's statements, built once: it is the API's hottest write.
+_BY_NAME = select(*SUMMARY_COLUMNS, human_loops.c.input_sha256).where(
+    human_loops.c.name == bindparam("name")
+)
+# The row lock (PostgreSQL) makes concurrent starts on one flow count one by one;
+# active_loops is kept by triggers on human_loops.
+_FLOW_FOR_START = (
+    select(
+        flow_definitions.c.id,
+        flow_definitions.c.created_at,
+        flow_definitions.c.s3_output_path,
+        flow_definitions.c.active_loops,
+    )
+    .where(flow_definitions.c.name == bindparam("flow_name"))
+    .with_for_update()
+)
+_INSERT = insert(human_loops)
 
 
 def _record(row: Row[Any]) -> HumanLoop:
@@ -79,39 +96,20 @@ class HumanLoops:
         data_attributes: dict[str, Any] | None,
         now: int,
     ) -> HumanLoop:
-        existing = conn.execute(
-            select(*SUMMARY_COLUMNS, human_loops.c.input_sha256).where(human_loops.c.name == name)
-        ).first()
+        existing = conn.execute(_BY_NAME, {"name": name}).first()
         if existing is not None:
             return self._same_or_conflict(existing, flow_name, sha, input_content)
-        # The row lock (PostgreSQL) makes concurrent starts on one flow count one by one.
-        flow = conn.execute(
-            select(
-                flow_definitions.c.id,
-                flow_definitions.c.created_at,
-                flow_definitions.c.s3_output_path,
-            )
-            .where(flow_definitions.c.name == flow_name)
-            .with_for_update()
-        ).first()
+        flow = conn.execute(_FLOW_FOR_START, {"flow_name": flow_name}).first()
         if flow is None:
             raise ValidationError(f"Flow definition {flow_name} does not exist.")
         if now < flow.created_at + self._activation_us:
             raise ValidationError(
                 f"Flow definition {flow_name} is Initializing; start loops once it is Active."
             )
-        active = conn.scalar(
-            select(func.count())
-            .select_from(human_loops)
-            .where(
-                human_loops.c.flow_definition_id == flow.id,
-                human_loops.c.status.in_(ACTIVE_LOOP_STATUSES),
-            )
-        )
-        if (active or 0) >= self._max_in_progress:
+        if flow.active_loops >= self._max_in_progress:
             raise ServiceQuotaExceeded(
-                f"Flow definition {flow_name} has {active} human loops in progress, the most "
-                "allowed (HANDLOOP_MAX_IN_PROGRESS_LOOPS_PER_FLOW)."
+                f"Flow definition {flow_name} has {flow.active_loops} human loops in progress, "
+                "the most allowed (HANDLOOP_MAX_IN_PROGRESS_LOOPS_PER_FLOW)."
             )
         values = {
             "name": name,
@@ -125,19 +123,19 @@ class HumanLoops:
             "created_at": now,
             "updated_at": now,
         }
-        savepoint = conn.begin_nested()
-        try:
-            key = conn.execute(insert(human_loops).values(**values)).inserted_primary_key
-        except IntegrityError:
-            # Another process started a loop of this name between our read and insert.
-            savepoint.rollback()
-            raced = conn.execute(
-                select(*SUMMARY_COLUMNS, human_loops.c.input_sha256).where(
-                    human_loops.c.name == name
-                )
-            ).one()
-            return self._same_or_conflict(raced, flow_name, sha, input_content)
-        savepoint.commit()
+        if conn.dialect.name == "sqlite":
+            # One writer thread is SQLite's only writer: the read above was authoritative.
+            key = conn.execute(_INSERT, values).inserted_primary_key
+        else:
+            savepoint = conn.begin_nested()
+            try:
+                key = conn.execute(_INSERT, values).inserted_primary_key
+            except IntegrityError:
+                # Another process started a loop of this name between our read and insert.
+                savepoint.rollback()
+                raced = conn.execute(_BY_NAME, {"name": name}).one()
+                return self._same_or_conflict(raced, flow_name, sha, input_content)
+            savepoint.commit()
         assert key is not None
         return HumanLoop(
             id=key[0],

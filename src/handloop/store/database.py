@@ -150,23 +150,29 @@ class Database:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
             with conn.begin():
-                for op, fut in batch:
-                    if len(batch) == 1:
-                        try:
-                            outcomes.append((fut, op(conn), None))
-                        except Exception as exc:
-                            outcomes.append((fut, None, exc))
-                            raise
-                        continue
-                    savepoint = conn.begin_nested()
+                if len(batch) == 1:
+                    op, fut = batch[0]
                     try:
-                        result = op(conn)
+                        outcomes.append((fut, op(conn), None))
                     except Exception as exc:
-                        savepoint.rollback()
                         outcomes.append((fut, None, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((fut, result, None))
+                        raise
+                else:
+                    # Savepoints straight on the driver connection: SQLAlchemy's nested
+                    # transaction objects cost more than the statements they wrap.
+                    raw = conn.connection.driver_connection
+                    assert raw is not None
+                    for op, fut in batch:
+                        raw.execute("SAVEPOINT handloop_op")
+                        try:
+                            result = op(conn)
+                        except Exception as exc:
+                            raw.execute("ROLLBACK TO SAVEPOINT handloop_op")
+                            raw.execute("RELEASE SAVEPOINT handloop_op")
+                            outcomes.append((fut, None, exc))
+                        else:
+                            raw.execute("RELEASE SAVEPOINT handloop_op")
+                            outcomes.append((fut, result, None))
         except Exception as exc:  # the commit (or a lone op) failed: nothing was written
             if not (len(batch) == 1 and outcomes and outcomes[0][2] is exc):
                 log.exception("write batch of %d failed", len(batch))

@@ -89,6 +89,9 @@ flow_definitions = Table(
     Column("task_time_limit_seconds", Integer, nullable=False),
     Column("task_availability_lifetime_seconds", Integer, nullable=False),
     Column("s3_output_path", String(1024), nullable=False),
+    # Loops of this flow InProgress or Stopping, kept by database triggers on human_loops
+    # (see the migration), so the per-flow quota costs one row read, not a count.
+    Column("active_loops", Integer, nullable=False, server_default="0"),
     # The whole request as given (HumanLoopConfig, OutputConfig, RoleArn, ...), for Describe.
     Column("config", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
