@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,23 @@ class Settings(BaseSettings):
     )
     write_batch_size: int = Field(
         default=256, ge=1, description="Most write operations committed in one transaction."
+    )
+    output_store: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where output files go: `local` (<data_dir>/s3/<bucket>/<key>) or `s3` "
+        "(a real S3-compatible endpoint, see the S3_* settings).",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of the S3-compatible output store (unset: AWS S3 itself).",
+    )
+    s3_region: str = Field(default="us-east-1", description="Region of the S3 output store.")
+    s3_access_key_id: str | None = Field(
+        default=None,
+        description="Access key for the S3 output store (unset: boto3's usual credential chain).",
+    )
+    s3_secret_access_key: str | None = Field(
+        default=None, description="Secret key for the S3 output store."
     )
     log_level: str = Field(default="info", description="Log level of the server.")
 

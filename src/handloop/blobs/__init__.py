@@ -7,5 +7,6 @@ object or the whole new one, never a part.
 
 from handloop.blobs.base import BlobInfo, BlobNotFound, BlobStore
 from handloop.blobs.local import LocalBlobStore
+from handloop.blobs.s3 import S3BlobStore
 
-__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "LocalBlobStore"]
+__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "LocalBlobStore", "S3BlobStore"]

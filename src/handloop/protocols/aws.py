@@ -3,6 +3,7 @@ formats and AWS error shapes. Handlers return plain dicts; this module serialize
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.types import Receive, Scope, Send
 
 from handloop.errors import HandloopError, RequestTooLarge, SerializationError, UnknownOperation
-from handloop.protocols import a2i, sagemaker, sts
+from handloop.protocols import a2i, s3, sagemaker, sts
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier
 from handloop.services import Services
@@ -95,7 +96,11 @@ class AwsApi:
                 "status": response.status,
                 "headers": [
                     (b"x-amzn-requestid", request_id.encode()),
-                    (b"content-length", str(len(response.body)).encode()),
+                    *(
+                        []
+                        if any(name == b"content-length" for name, _ in response.headers)
+                        else [(b"content-length", str(len(response.body)).encode())]
+                    ),
                     *response.headers,
                 ],
             }
@@ -142,6 +147,16 @@ class AwsApi:
     ) -> Response:
         if signed.service == "sts":
             return self._sts(body, signed, request_id)
+        if signed.service == "s3":
+            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            status, headers_out, payload = await asyncio.to_thread(
+                s3.handle,
+                self.services.blobs,
+                scope["method"],
+                raw_path.split("?", 1)[0],
+                scope["query_string"].decode("latin-1"),
+            )
+            return Response(status, payload, headers_out)
         if signed.service != "sagemaker":
             raise UnknownOperation(f"handloop does not serve the '{signed.service}' API.")
         target = headers.get("x-amz-target")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handloop.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from handloop.domain.arns import ArnFactory
 from handloop.services.access_keys import AccessKeys, load_deployment_key
 from handloop.services.clock import Clock, system_clock
@@ -26,6 +27,7 @@ class Services:
     clock: Clock
     arns: ArnFactory
     urls: UrlSigner
+    blobs: BlobStore
     access_keys: AccessKeys
     human_task_uis: HumanTaskUis
     flow_definitions: FlowDefinitions
@@ -35,6 +37,18 @@ class Services:
 
     def close(self) -> None:
         self.db.close()
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The output store the settings name."""
+    if settings.output_store == "s3":
+        return S3BlobStore.connect(
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_access_key_id,
+            settings.s3_secret_access_key,
+        )
+    return LocalBlobStore(settings.data_dir / "s3")
 
 
 def open_services(
@@ -55,6 +69,7 @@ def open_services(
         clock=clock,
         arns=ArnFactory(settings.region, settings.account_id),
         urls=UrlSigner(deployment_key, settings.effective_public_url),
+        blobs=open_blob_store(settings),
         access_keys=AccessKeys(db, deployment_key, clock, settings.key_cache_seconds),
         human_task_uis=HumanTaskUis(db, clock, settings.max_human_task_uis),
         flow_definitions=FlowDefinitions(

@@ -1,0 +1,139 @@
+"""A read-only S3 API (REST-XML, path-style) over the output store, so that
+``boto3.client("s3").get_object(Bucket=..., Key=...)`` reads outputs as it would on AWS.
+
+GetObject, HeadObject and ListObjectsV2; every other S3 call is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from datetime import UTC, datetime
+from email.utils import formatdate
+from urllib.parse import parse_qsl, unquote
+from xml.sax.saxutils import escape
+
+from handloop.blobs import BlobInfo, BlobNotFound, BlobStore
+from handloop.errors import HandloopError, ValidationError
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+class NoSuchKey(HandloopError):
+    code = "NoSuchKey"
+    status = 404
+
+
+class MethodNotAllowed(HandloopError):
+    code = "MethodNotAllowed"
+    status = 405
+
+
+class InvalidArgument(ValidationError):
+    code = "InvalidArgument"
+    status = 400
+
+    def code_for(self, service: str) -> tuple[str, int]:
+        return self.code, self.status
+
+
+def _object_headers(info: BlobInfo) -> list[tuple[bytes, bytes]]:
+    content_type = mimetypes.guess_type(info.key)[0] or "application/octet-stream"
+    return [
+        (b"content-type", content_type.encode()),
+        (b"etag", f'"{info.etag}"'.encode()),
+        (b"last-modified", formatdate(info.last_modified, usegmt=True).encode()),
+        (b"accept-ranges", b"none"),
+    ]
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
+    try:
+        max_keys = int(params.get("max-keys", "1000"))
+    except ValueError:
+        raise InvalidArgument("max-keys must be an integer.") from None
+    if not 0 <= max_keys <= 1000:
+        raise InvalidArgument("max-keys must be between 0 and 1000.")
+    prefix = params.get("prefix", "")
+    token = params.get("continuation-token")
+    start_after = params.get("start-after", "")
+    if token:
+        try:
+            start_after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+        except (ValueError, KeyError, TypeError):
+            raise InvalidArgument("The continuation token provided is incorrect.") from None
+    delimiter = params.get("delimiter", "")
+    found = (
+        store.list(bucket, prefix=prefix, start_after=start_after, max_keys=max_keys + 1)
+        if max_keys
+        else []
+    )
+    truncated = len(found) > max_keys
+    found = found[:max_keys]
+    contents: list[str] = []
+    common: list[str] = []
+    for info in found:
+        rest = info.key[len(prefix) :]
+        if delimiter and delimiter in rest:
+            folder = prefix + rest.split(delimiter, 1)[0] + delimiter
+            if folder not in common:
+                common.append(folder)
+            continue
+        contents.append(
+            f"<Contents><Key>{escape(info.key)}</Key><LastModified>{_iso(info.last_modified)}</LastModified>"
+            f'<ETag>"{info.etag}"</ETag><Size>{info.size}</Size><StorageClass>STANDARD</StorageClass></Contents>'
+        )
+    parts = [
+        f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}">',
+        f"<Name>{escape(bucket)}</Name><Prefix>{escape(prefix)}</Prefix>",
+        f"<KeyCount>{len(contents) + len(common)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
+        f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>",
+        *contents,
+        *(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in common),
+    ]
+    if delimiter:
+        parts.append(f"<Delimiter>{escape(delimiter)}</Delimiter>")
+    if token:
+        parts.append(f"<ContinuationToken>{escape(token)}</ContinuationToken>")
+    if params.get("start-after"):
+        parts.append(f"<StartAfter>{escape(params['start-after'])}</StartAfter>")
+    if truncated and found:
+        next_token = base64.urlsafe_b64encode(
+            json.dumps({"after": found[-1].key}).encode()
+        ).decode()
+        parts.append(f"<NextContinuationToken>{next_token}</NextContinuationToken>")
+    parts.append("</ListBucketResult>")
+    return "".join(parts).encode()
+
+
+def handle(
+    store: BlobStore, method: str, raw_path: str, query: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Answer one S3 request: (status, headers, body)."""
+    path = unquote(raw_path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    if method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(
+            "handloop's S3 API is read-only: GetObject, HeadObject, ListObjectsV2."
+        )
+    if not bucket:
+        raise MethodNotAllowed("ListBuckets is not supported; name a bucket.")
+    if not key:
+        if params.get("list-type") != "2":
+            raise MethodNotAllowed("Only ListObjectsV2 (list-type=2) lists a bucket here.")
+        return 200, [(b"content-type", b"application/xml")], _list_xml(bucket, params, store)
+    try:
+        info = store.head(bucket, key)
+        body = b"" if method == "HEAD" else store.get(bucket, key)
+    except (BlobNotFound, ValueError):
+        raise NoSuchKey("The specified key does not exist.") from None
+    headers = _object_headers(info)
+    if method == "HEAD":
+        headers.append((b"content-length", str(info.size).encode()))
+    return 200, headers, body
