@@ -146,3 +146,26 @@ class LiveServer:
         if self.first_key is None:
             self.first_key = self.new_key()
         return self.first_key
+
+
+def signed_call(
+    server: LiveServer,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    service: str = "sagemaker",
+) -> httpx.Response:
+    """Send a raw request signed as botocore signs, for wire cases boto3 cannot produce."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    key = server.default_key
+    request = AWSRequest(method=method, url=f"{server.url}{path}", data=body, headers=headers or {})
+    SigV4Auth(
+        Credentials(key["AccessKeyId"], key["SecretAccessKey"]), service, "us-east-1"
+    ).add_auth(request)
+    return httpx.request(
+        method, f"{server.url}{path}", headers=dict(request.headers.items()), content=body
+    )
