@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,21 @@ import httpx
 from botocore.config import Config
 
 HANDLOOP = [sys.executable, "-m", "handloop"]
+
+
+def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
+    """The AWS error code, HTTP status and message a boto3 call fails with."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call()
+    response = info.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 def free_port() -> int:

@@ -6,15 +6,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.api_fixtures import input_content, make_flow, unique
-from tests.support import LiveServer
+from tests.support import LiveServer, error_of
 
 MAX_INPUT = 3_145_728
 
@@ -44,17 +42,6 @@ def start(
         HumanLoopInput={"InputContent": content or input_content()},
     )
     return name
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
 
 
 def json_of_length(length: int) -> str:

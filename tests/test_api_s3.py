@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from handloop.blobs import BlobNotFound, LocalBlobStore, S3BlobStore
-from tests.support import LiveServer
+from tests.support import LiveServer, error_of
 
 BUCKET = "review-bucket"
 OBJECTS = {
@@ -112,7 +111,7 @@ def test_list_objects_v2_prefix_delimiter_and_paging(s3: Any) -> None:
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_errors(s3: Any, case: str, call: Callable[[Any], Any], expected: tuple[str, int]) -> None:
-    assert error_of(lambda: call(s3)) == expected
+    assert error_of(lambda: call(s3))[:2] == expected
 
 
 def test_signature_is_checked(server: LiveServer) -> None:
@@ -120,11 +119,17 @@ def test_signature_is_checked(server: LiveServer) -> None:
     client = server.client(
         "s3", {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": "wrong" * 8}
     )
-    assert error_of(lambda: client.list_objects_v2(Bucket=BUCKET)) == ("SignatureDoesNotMatch", 403)
+    assert error_of(lambda: client.list_objects_v2(Bucket=BUCKET))[:2] == (
+        "SignatureDoesNotMatch",
+        403,
+    )
     stranger = server.client(
         "s3", {"AccessKeyId": "HLNOBODY000000000000", "SecretAccessKey": "x" * 40}
     )
-    assert error_of(lambda: stranger.list_objects_v2(Bucket=BUCKET)) == ("InvalidAccessKeyId", 403)
+    assert error_of(lambda: stranger.list_objects_v2(Bucket=BUCKET))[:2] == (
+        "InvalidAccessKeyId",
+        403,
+    )
 
 
 def test_s3_output_store_reads_through_a_real_s3_api(server: LiveServer, s3: Any) -> None:

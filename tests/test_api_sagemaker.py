@@ -8,27 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.api_fixtures import ROLE, TEMPLATE, cognito_members, make_flow, unique
-from tests.support import LiveServer
+from tests.support import LiveServer, error_of
 
 
 @pytest.fixture(scope="module")
 def sagemaker(server: LiveServer) -> Any:
     # Client-side validation off, so the server's own validation is what is tested.
     return server.client("sagemaker", parameter_validation=False)
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
 
 
 def test_human_task_ui_lifecycle(sagemaker: Any) -> None:
@@ -140,6 +128,30 @@ def test_workforce_operations(sagemaker: Any) -> None:
     assert "one private workforce" in message
 
 
+def create_flow(
+    sm: Any,
+    f: dict[str, str],
+    *,
+    name: str | None = None,
+    role: str = ROLE,
+    team_arn: str | None = None,
+    task_count: int = 1,
+) -> Any:
+    """CreateFlowDefinition on the module's resources, with one thing changed."""
+    return sm.create_flow_definition(
+        FlowDefinitionName=name or unique("flow"),
+        RoleArn=role,
+        HumanLoopConfig={
+            "WorkteamArn": team_arn or f["team_arn"],
+            "HumanTaskUiArn": f["ui_arn"],
+            "TaskCount": task_count,
+            "TaskDescription": "d",
+            "TaskTitle": "t",
+        },
+        OutputConfig={"S3OutputPath": "s3://b/p"},
+    )
+
+
 @dataclass(frozen=True)
 class ErrorCase:
     name: str
@@ -191,18 +203,7 @@ ERROR_CASES = [
     ),
     ErrorCase(
         "duplicate flow",
-        lambda sm, f: sm.create_flow_definition(
-            FlowDefinitionName=f["flow_name"],
-            RoleArn=ROLE,
-            HumanLoopConfig={
-                "WorkteamArn": f["team_arn"],
-                "HumanTaskUiArn": f["ui_arn"],
-                "TaskCount": 1,
-                "TaskDescription": "d",
-                "TaskTitle": "t",
-            },
-            OutputConfig={"S3OutputPath": "s3://b/p"},
-        ),
+        lambda sm, f: create_flow(sm, f, name=f["flow_name"]),
         "ResourceInUse",
     ),
     ErrorCase(
@@ -214,52 +215,19 @@ ERROR_CASES = [
     ),
     ErrorCase(
         "task count over 3",
-        lambda sm, f: sm.create_flow_definition(
-            FlowDefinitionName=unique("flow"),
-            RoleArn=ROLE,
-            HumanLoopConfig={
-                "WorkteamArn": f["team_arn"],
-                "HumanTaskUiArn": f["ui_arn"],
-                "TaskCount": 4,
-                "TaskDescription": "d",
-                "TaskTitle": "t",
-            },
-            OutputConfig={"S3OutputPath": "s3://b/p"},
-        ),
+        lambda sm, f: create_flow(sm, f, task_count=4),
         "ValidationException",
         message="less than or equal to 3",
     ),
     ErrorCase(
         "flow with unknown team",
-        lambda sm, f: sm.create_flow_definition(
-            FlowDefinitionName=unique("flow"),
-            RoleArn=ROLE,
-            HumanLoopConfig={
-                "WorkteamArn": f["team_arn"] + "-missing",
-                "HumanTaskUiArn": f["ui_arn"],
-                "TaskCount": 1,
-                "TaskDescription": "d",
-                "TaskTitle": "t",
-            },
-            OutputConfig={"S3OutputPath": "s3://b/p"},
-        ),
+        lambda sm, f: create_flow(sm, f, team_arn=f["team_arn"] + "-missing"),
         "ValidationException",
         message="does not exist",
     ),
     ErrorCase(
         "bad role arn",
-        lambda sm, f: sm.create_flow_definition(
-            FlowDefinitionName=unique("flow"),
-            RoleArn="arn:aws:iam::12345:role/too-short-account",
-            HumanLoopConfig={
-                "WorkteamArn": f["team_arn"],
-                "HumanTaskUiArn": f["ui_arn"],
-                "TaskCount": 1,
-                "TaskDescription": "d",
-                "TaskTitle": "t",
-            },
-            OutputConfig={"S3OutputPath": "s3://b/p"},
-        ),
+        lambda sm, f: create_flow(sm, f, role="arn:aws:iam::12345:role/too-short-account"),
         "ValidationException",
         message="roleArn",
     ),

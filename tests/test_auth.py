@@ -9,20 +9,8 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.support import LiveServer
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
+from tests.support import LiveServer, error_of
 
 
 @pytest.fixture
