@@ -30,14 +30,6 @@ def s3(server: LiveServer) -> Any:
     return server.client("s3")
 
 
-def error_of(call: Callable[[], Any]) -> tuple[str, int]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"][
-        "HTTPStatusCode"
-    ]
-
-
 def test_get_object_reads_an_output(s3: Any) -> None:
     key = "results/flow-a/2026/01/02/03/04/05/loop-1/output.json"
     response = s3.get_object(Bucket=BUCKET, Key=key)
