@@ -1431,6 +1431,7 @@
         this.draw();
         return;
       }
+      if (k === "Enter" && this._draft && this._draft.points) { e.preventDefault(); this.finish(); return; }
       if (k === " " || k === "Enter") {
         e.preventDefault();
         var kk = this.scale();
