@@ -154,7 +154,7 @@ CASES = [
     Case(
         "text ranking",
         "<crowd-form><crowd-text-ranking name='tr' text='Prompt' responses='[\"a\", \"b\"]' "
-        "ordinal-ranking-dimensions='[{\"name\":\"Clarity\",\"allowTie\":true}]'>"
+        'ordinal-ranking-dimensions=\'[{"name":"Clarity","allowTie":true}]\'>'
         "</crowd-text-ranking></crowd-form>",
         [
             select("crowd-text-ranking select >> nth=0", "2"),
