@@ -238,6 +238,10 @@ def run_one(context: Any, pages: TaskPages, template: Template) -> Result:
         result.answer = answer
         checked = (_check_shape(e, answer) for e in elements if not e["inShadow"])
         problems = [p for p in checked if p]
+        natives = frame.evaluate("window.__nativeNames")
+        missing_natives = sorted({n for n in natives if n not in answer})
+        if missing_natives:
+            problems.append("named native fields missing: " + ", ".join(missing_natives))
         errors = [e for e in frame.evaluate("window.__errors") if _ours(e)]
         if errors:
             problems.append("uncaught error: " + errors[0]["message"])

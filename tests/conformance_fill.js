@@ -80,6 +80,10 @@
   const nativeNames = Array.from(document.querySelectorAll("input[name], select[name], textarea[name]")).map((n) => n.name);
   const crowdNames = crowd.filter((n) => n.getRootNode() === document).map((n) => n.getAttribute("name")).filter(Boolean);
   const shared = new Set(crowdNames.filter((n, i) => crowdNames.indexOf(n) !== i || nativeNames.includes(n)));
+  window.__nativeNames = Array.from(document.querySelectorAll(
+    "crowd-form input[name], crowd-form select[name], crowd-form textarea[name]"))
+    .filter((n) => !n.disabled && !["submit", "button", "reset", "image", "file"].includes((n.type || "").toLowerCase()))
+    .map((n) => n.name);
   return crowd.map((node) => ({
     nameShared: shared.has(node.getAttribute("name")) && !["CROWD-RADIO-BUTTON", "CROWD-CHECKBOX", "CROWD-TOGGLE-BUTTON"].includes(node.tagName),
     tag: node.tagName.toLowerCase(),

@@ -199,6 +199,26 @@ def test_entity_annotation_submits_without_a_crowd_form(frames: Frames) -> None:
     }
 
 
+def test_portal_submit_message_reaches_a_standalone_entity_annotation(frames: Frames) -> None:
+    frame = frames.open(
+        "<crowd-entity-annotation name='e' text='Hi there' labels=\"['x']\">"
+        "</crowd-entity-annotation>"
+    )
+    frame.evaluate(
+        """() => {
+        const host = document.querySelector('crowd-entity-annotation');
+        const node = host.shadowRoot.querySelector('.text').firstChild;
+        const r = document.createRange(); r.setStart(node, 3); r.setEnd(node, 8);
+        host.applySelection(r);
+    }"""
+    )
+    frame.page.evaluate(
+        "document.querySelector('iframe').contentWindow.postMessage({type: 'handloop:submit'}, '*')"
+    )
+    entity = {"label": "x", "startOffset": 3, "endOffset": 8}
+    assert frames.answer(frame) == {"e": {"entities": [entity]}}
+
+
 def test_library_size_and_no_storage_use() -> None:
     script = (STATIC / "crowd-html-elements.js").read_text()
     assert len(script.encode()) < 150_000

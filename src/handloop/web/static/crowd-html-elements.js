@@ -411,6 +411,15 @@
     }
   }, true);
 
+  // The portal's Ctrl+Enter asks the page's crowd-form to submit; an element that carries its
+  // own form (crowd-entity-annotation without a crowd-form) answers it instead.
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || !event.data || event.data.type !== "handloop:submit") return;
+    if (document.querySelector("crowd-form")) return;
+    var standalone = document.querySelector("crowd-entity-annotation");
+    if (standalone && standalone._innerForm) standalone._innerForm.submit();
+  });
+
   function owningForm(node) {
     var cur = node;
     while (cur) {
