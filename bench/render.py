@@ -11,13 +11,38 @@ import statistics
 import time
 from pathlib import Path
 
-from handloop.templating import render_template
+from handloop.templating import TemplateRenderError, render_template
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "conformance"
 
 
 def _grant(uri: str) -> str:
     return "https://handloop.example/objects/" + uri[5:] + "?expires=1&signature=0123456789abcdef"
+
+
+DOS_ATTEMPTS = {
+    "huge loop": "{% for i in (1..100000000) %}x{% endfor %}",
+    "nested loops": "{% for i in (1..10000) %}{% for j in (1..10000) %}x{% endfor %}{% endfor %}",
+    "huge range in a filter": "{{ (1..100000000) | join: ',' }}",
+    "doubling string": "{% assign s = 'xxxxxxxxxx' %}{% for i in (1..60) %}"
+    "{% assign s = s | append: s %}{% endfor %}",
+    "doubling capture": "{% assign s = 'xxxxxxxxxx' %}{% for i in (1..60) %}"
+    "{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}",
+    "deep nesting": "{% if true %}" * 5000 + "{% endif %}" * 5000,
+    "huge output": "{% for i in (1..99999) %}{{ task.input }}{% endfor %}",
+}
+
+
+def dos() -> None:
+    print("\ndenial-of-service attempts (each must stop with an error within a second)")
+    for name, source in DOS_ATTEMPTS.items():
+        started = time.perf_counter()
+        try:
+            render_template(source, "y" * 3000)
+            outcome = "RENDERED"
+        except TemplateRenderError as exc:
+            outcome = exc.message
+        print(f"  {name:<24} {(time.perf_counter() - started) * 1000:8.1f} ms  {outcome}")
 
 
 def main() -> None:
@@ -50,6 +75,7 @@ def main() -> None:
         print(f"{name:<{width}}  {p50:6.3f}  {p99:6.3f}")
     print(f"{len(rows)} templates, {args.repeat} renders each;", end=" ")
     print(f"worst p99 {worst:.3f} ms (target < 5)")
+    dos()
 
 
 if __name__ == "__main__":

@@ -416,25 +416,24 @@
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent || !event.data || event.data.type !== "handloop:submit") return;
     if (document.querySelector("crowd-form")) return;
-    var standalone = document.querySelector("crowd-entity-annotation");
-    if (standalone && standalone._innerForm) standalone._innerForm.submit();
+    var form = owningForm(document.body);
+    if (form) form.submit();
   });
 
+  // The crowd-form a control belongs to: its nearest one (across shadow roots), else the
+  // own form of an element that submits by itself, else the page's.
   function owningForm(node) {
-    var cur = node;
-    while (cur) {
+    for (var cur = node; cur; ) {
       if (cur instanceof CrowdForm) return cur;
+      if (cur._innerForm && !cur.closest("crowd-form")) return cur._innerForm;
       if (cur.parentElement) cur = cur.parentElement;
       else {
         var root = cur.getRootNode();
         cur = root instanceof ShadowRoot ? root.host : null;
-        if (cur && cur.shadowRoot) {
-          var inner = cur.shadowRoot.querySelector("crowd-form");
-          if (inner && !(cur.closest && cur.closest("crowd-form"))) return inner;
-        }
       }
     }
-    return document.querySelector("crowd-form");
+    var standalone = document.querySelector("crowd-entity-annotation");
+    return document.querySelector("crowd-form") || (standalone && standalone._innerForm) || null;
   }
 
   /* ---------- buttons and UI elements ---------- */
@@ -460,8 +459,9 @@
       var href = this.getAttribute("href");
       if (href) { window.open(href, this.getAttribute("target") || "_blank", "noopener"); return; }
       var action = this.getAttribute("form-action");
-      if (action === "submit") owningForm(this).submit();
-      else if (action === "reset") owningForm(this).reset();
+      var form = action ? owningForm(this) : null;
+      if (form && action === "submit") form.submit();
+      else if (form && action === "reset") form.reset();
     }
   }
 
