@@ -203,3 +203,18 @@ def test_segmentation_paints_a_label_mask(frames: Frames, tag: str) -> None:
             {"color": hexa(first), "label": "car"},
             {"color": hexa(second), "label": "tree"},
         ]
+
+
+def test_zoomed_boxes_stay_in_image_pixels(frames: Frames) -> None:
+    frame, canvas, _ = open_tool(frames, "crowd-bounding-box")
+    canvas.focus()
+    canvas.press("+")
+    canvas.press("+")
+    wait_for(lambda: canvas.evaluate("c => c.width") > 330, "the zoomed canvas")
+    box = canvas.bounding_box()
+    assert box is not None
+    drag(frame, box, (20, 20), (60, 50))
+    answer = submit(frames, frame)
+    (shape,) = answer["boundingBoxes"]
+    assert close(shape["left"], 20) and close(shape["top"], 20)
+    assert close(shape["width"], 40) and close(shape["height"], 30)

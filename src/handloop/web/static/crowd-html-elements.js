@@ -317,14 +317,14 @@
 
   class CrowdForm extends CrowdElement {
     static get css() {
-      return ":host{display:block}form{display:block}.actions{margin-top:16px;display:flex;gap:8px;align-items:center}" +
+      return ":host{display:block}form{display:flex;flex-direction:column}.content{display:block}.actions{order:2;margin-top:16px;display:flex;gap:8px;align-items:center}" +
         ".actions[hidden]{display:none}.banner{border:1px solid #b3261e;background:#fdecea;color:#5f1410;border-radius:6px;padding:8px 12px;margin:12px 0}" +
-        ".banner[hidden]{display:none}.banner ul{margin:4px 0 0;padding-left:18px}.sent{color:#1d7d36;font-weight:600}";
+        ".banner{order:-1}.banner[hidden]{display:none}.banner ul{margin:4px 0 0;padding-left:18px}.sent{color:#1d7d36;font-weight:600}";
     }
     constructor() {
       super();
       var self = this;
-      this._form = el("form", { novalidate: true, part: "form" }, [el("slot")]);
+      this._form = el("form", { novalidate: true, part: "form" }, [el("div", { class: "content hl-internal" }, [el("slot")])]);
       this._banner = el("div", { class: "banner hl-internal", role: "alert", hidden: true });
       this._status = el("span", { class: "sent", "aria-live": "polite" });
       this._submitButton = el("button", { type: "submit", class: "primary", text: "Submit" });
@@ -1312,8 +1312,8 @@
 
   class ImageAnnotator extends CrowdElement {
     static get css() {
-      return ":host{display:block;outline:none}.stage{position:relative;display:inline-block;max-width:100%;line-height:0;user-select:none}" +
-        ".stage img{display:block;max-width:100%;max-height:75vh}canvas.upper-canvas{position:absolute;left:0;top:0;cursor:crosshair;touch-action:none}" +
+      return ":host{display:block;outline:none}.viewport{max-width:100%;max-height:80vh;overflow:auto}.stage{position:relative;display:inline-block;line-height:0;user-select:none}" +
+        ".stage img{display:block;max-width:100%;max-height:75vh}.stage.zoomed img{max-width:none;max-height:none}canvas.upper-canvas{position:absolute;left:0;top:0;cursor:crosshair;touch-action:none}" +
         ".toolbar{display:flex;gap:6px;flex-wrap:wrap;margin:0 0 8px;align-items:center}.hint{font-size:12px;color:#545b64}" +
         ".shapes{font-size:13px;margin:10px 0 0;padding-left:18px}.shapes li[aria-current=true]{font-weight:700}";
     }
@@ -1335,12 +1335,13 @@
       this._image.addEventListener("load", function () { self.imageLoaded(); });
       this._image.addEventListener("error", function () { self.showError("The image could not be loaded."); });
       this._stage = el("div", { class: "stage" }, [this._image, this._canvas]);
+      this._zoom = 1;
       this._list = el("ol", { class: "shapes", "aria-label": "Annotations" });
       var toolbar = el("div", { class: "toolbar" }, this.toolbarButtons().concat([el("span", { class: "hint", text: this.hint() })]));
       this._panelHost = el("div");
       this.shadowRoot.append(
         this.getAttribute("header") ? el("h2", { class: "header", text: this.getAttribute("header") }) : "",
-        el("div", { class: "layout" }, [this.instructionsPanel(), el("div", { class: "main" }, [toolbar, this._stage, el("div", { class: "error", role: "alert" }), this._list]), this._panelHost]));
+        el("div", { class: "layout" }, [this.instructionsPanel(), el("div", { class: "main" }, [toolbar, el("div", { class: "viewport" }, [this._stage]), el("div", { class: "error", role: "alert" }), this._list]), this._panelHost]));
       this.renderLabels();
       this._canvas.addEventListener("pointerdown", function (e) { self.pointer("down", e); });
       this._canvas.addEventListener("pointermove", function (e) { self.pointer("move", e); });
@@ -1353,7 +1354,21 @@
     toolbarButtons() {
       var self = this;
       return [el("button", { type: "button", text: "Undo", title: "Undo (Ctrl+Z)", onclick: function () { self.undo(); } }),
-        el("button", { type: "button", text: "Delete", title: "Delete the selected annotation (Delete)", onclick: function () { self.deleteSelected(); } })];
+        el("button", { type: "button", text: "Delete", title: "Delete the selected annotation (Delete)", onclick: function () { self.deleteSelected(); } })]
+        .concat(this.zoomButtons());
+    }
+    zoomButtons() {
+      var self = this;
+      return [el("button", { type: "button", text: "Zoom in", title: "Zoom in (+)", onclick: function () { self.zoom(1.25); } }),
+        el("button", { type: "button", text: "Fit", title: "Fit the image (0)", onclick: function () { self.zoom(0); } })];
+    }
+    zoom(factor) {
+      if (!this._natural) return;
+      var fitted = this._stage.classList.contains("zoomed") ? this._zoom : this._image.clientWidth / this._natural.width;
+      this._zoom = factor ? Math.min(8, fitted * factor) : 1;
+      this._stage.classList.toggle("zoomed", !!factor);
+      this._image.style.width = factor ? Math.round(this._natural.width * this._zoom) + "px" : "";
+      this.fit();
     }
     hint() { return "Drag on the image to draw a box."; }
     initialShapes() {
@@ -1428,6 +1443,8 @@
       var n = Number(k);
       if (n >= 1 && n <= 9 && this._labelNames[n - 1] !== undefined) { e.preventDefault(); this.pickLabel(n - 1); return; }
       if (k === "Delete" || k === "Backspace") { e.preventDefault(); this.deleteSelected(); return; }
+      if (k === "+" || k === "=") { e.preventDefault(); this.zoom(1.25); return; }
+      if (k === "0") { e.preventDefault(); this.zoom(0); return; }
       if (k === "Escape") { this._draft = null; this._selected = undefined; this.draw(); return; }
       if (path[0] !== this._canvas) { if (k === "Enter") this.finish(); return; }
       var step = e.shiftKey ? 1 : 10, moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
@@ -1683,7 +1700,7 @@
       return [el("button", { type: "button", text: "Undo", onclick: function () { self.undo(); } }),
         el("button", { type: "button", text: "Clear", onclick: function () { self.deleteSelected(); } }), this._eraserButton,
         el("button", { type: "button", text: "Brush −", onclick: function () { self.brush(-2); } }),
-        el("button", { type: "button", text: "Brush +", onclick: function () { self.brush(2); } }), this._brushLabel];
+        el("button", { type: "button", text: "Brush +", onclick: function () { self.brush(2); } })].concat(this.zoomButtons(), [this._brushLabel]);
     }
     initialShapes() { this._radius = 8; this._maskUndo = []; this._erasing = false; return []; }
     brush(delta) { this._radius = Math.max(1, Math.min(60, this._radius + delta)); this._brushLabel.textContent = "brush " + this._radius + " px"; }
