@@ -38,6 +38,14 @@ def test_render_errors_are_readable(tmp_path: Path) -> None:
     assert "not valid JSON" in bad_input.stderr
 
 
+def test_unreadable_template_is_a_readable_error(tmp_path: Path) -> None:
+    template = tmp_path / "latin1.html"
+    template.write_bytes(b"caf\xe9")
+    result = run_cli("templates", "render", str(template))
+    assert result.returncode == 1
+    assert "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_check_reports_every_problem(tmp_path: Path) -> None:
     (tmp_path / "good.liquid.html").write_text("{{ task.input.x | to_json }}")
     (tmp_path / "sub").mkdir()

@@ -43,7 +43,11 @@ def render(file: Path, input_text: str) -> None:
     """Render FILE with a task input and print the page (s3:// URIs are left as they are)."""
     task_input = _load_input(input_text)
     try:
-        click.echo(render_template(file.read_text(encoding="utf-8"), task_input), nl=False)
+        source = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read: {exc}") from None
+    try:
+        click.echo(render_template(source, task_input), nl=False)
     except TemplateRenderError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
 
@@ -71,7 +75,7 @@ def check(folder: Path, inputs: Path | None) -> None:
     if not isinstance(samples, dict):
         raise click.BadParameter("the inputs file must hold a JSON object", param_hint="--inputs")
     files = _template_files(folder)
-    failed = 0
+    failed = rendered = 0
     for path in files:
         relative = path.relative_to(folder).as_posix()
         try:
@@ -82,6 +86,7 @@ def check(folder: Path, inputs: Path | None) -> None:
             continue
         problems = [str(p) for p in check_syntax(source)]
         if not problems and relative in samples:
+            rendered += 1
             try:
                 render_template(source, samples[relative])
             except TemplateRenderError as exc:
@@ -89,7 +94,7 @@ def check(folder: Path, inputs: Path | None) -> None:
         for problem in problems:
             click.echo(f"{relative}: {problem}")
         failed += bool(problems)
-    click.echo(f"{len(files)} templates checked, {len(samples)} rendered, {failed} with problems")
+    click.echo(f"{len(files)} templates checked, {rendered} rendered, {failed} with problems")
     if failed:
         raise SystemExit(1)
 
