@@ -85,3 +85,15 @@ def test_template_and_arn_together_is_a_validation_error(server: LiveServer) -> 
     with pytest.raises(ClientError) as info:
         _render(server, UiTemplate={"Content": "x"}, HumanTaskUiArn=arn, Task={"Input": "{}"})
     assert info.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_create_human_task_ui_knows_ground_truth_filters(server: LiveServer) -> None:
+    sm = server.client("sagemaker")
+    good = "{{ task.input.a | to_json | escape }}{{ task.input.b | grant_read_access }}"
+    sm.create_human_task_ui(HumanTaskUiName="gt-filters", UiTemplate={"Content": good})
+    with pytest.raises(ClientError) as info:
+        sm.create_human_task_ui(
+            HumanTaskUiName="bad-filter", UiTemplate={"Content": "x\n{{ a | frobnicate }}"}
+        )
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert "line 2" in info.value.response["Error"]["Message"]
