@@ -38,6 +38,11 @@ POSITIONS = {
     ),
     "href via grant_read_access": '<a href="{{ task.input.v | grant_read_access }}">x</a>',
     "object in attribute": "<x-el data='{{ task.input }}'></x-el>",
+    "HTML comment": "<!-- {{ task.input.v }} -->",
+    "style": "<style>/* {{ task.input.v }} */</style>",
+    "event handler via to_json | escape": (
+        '<button onclick="show({{ task.input.v | to_json | escape }})">x</button>'
+    ),
 }
 
 
