@@ -199,6 +199,28 @@ def test_entity_annotation_submits_without_a_crowd_form(frames: Frames) -> None:
     }
 
 
+def test_entity_annotation_with_the_keyboard_only(frames: Frames) -> None:
+    frame = frames.open(
+        "<crowd-form><crowd-entity-annotation name='e' text='New York is big' "
+        "labels=\"['place', 'size']\"></crowd-entity-annotation></crowd-form>"
+    )
+    text = frame.locator("crowd-entity-annotation .text")
+    text.focus()
+    for key in ("ArrowRight", "Shift+ArrowRight", "Enter", "2"):
+        text.press(key)
+    for key in ("ArrowRight", "ArrowRight", "ArrowRight", "Enter"):
+        text.press(key)
+    frame.locator("crowd-form button[type=submit]:visible").click()
+    assert frames.answer(frame) == {
+        "e": {
+            "entities": [
+                {"label": "place", "startOffset": 0, "endOffset": 8},
+                {"label": "size", "startOffset": 12, "endOffset": 15},
+            ]
+        }
+    }
+
+
 def test_portal_submit_message_reaches_a_standalone_entity_annotation(frames: Frames) -> None:
     frame = frames.open(
         "<crowd-entity-annotation name='e' text='Hi there' labels=\"['x']\">"

@@ -1068,7 +1068,32 @@
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (n >= 1 && n <= 9 && this._labels[n - 1]) { e.preventDefault(); this.pickLabel(n - 1); }
       else if (e.key === "Enter" && path[0] === this._textBox) { e.preventDefault(); this.applySelection(); }
+      else if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && path[0] === this._textBox) { e.preventDefault(); this.moveWord(e.key === "ArrowRight" ? 1 : -1, e.shiftKey); }
       else if ((e.key === "Delete" || e.key === "Backspace") && this._selectedEntity !== undefined) { e.preventDefault(); this.remove(this._selectedEntity); }
+    }
+    // Keyboard selection by whole words: arrows move, Shift+arrows extend, Enter labels.
+    moveWord(step, extend) {
+      var words = [], re = /\S+/g, m;
+      while ((m = re.exec(this._text))) words.push([m.index, m.index + m[0].length]);
+      if (!words.length) return;
+      var k = this._kbd || { anchor: -1, focus: -1 };
+      var focus = Math.max(0, Math.min(words.length - 1, k.focus + step));
+      this._kbd = { anchor: extend && k.anchor >= 0 ? k.anchor : focus, focus: focus };
+      var a = Math.min(this._kbd.anchor, focus), b = Math.max(this._kbd.anchor, focus);
+      this.selectOffsets(words[a][0], words[b][1]);
+    }
+    selectOffsets(start, end) {
+      var walker = document.createTreeWalker(this._textBox, NodeFilter.SHOW_TEXT), node, pos = 0, range = document.createRange();
+      var startSet = false;
+      while ((node = walker.nextNode())) {
+        var len = node.data.length;
+        if (!startSet && start <= pos + len) { range.setStart(node, start - pos); startSet = true; }
+        if (startSet && end <= pos + len) { range.setEnd(node, end - pos); break; }
+        pos += len;
+      }
+      var sel = this.shadowRoot.getSelection ? this.shadowRoot.getSelection() : document.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
     }
     offsetOf(node, offset) {
       var walker = document.createTreeWalker(this._textBox, NodeFilter.SHOW_TEXT);
@@ -1101,6 +1126,7 @@
       while (end > start && /\s/.test(this._text[end - 1])) end--;
       if (end <= start) return;
       this.addEntity(this._labels[this._labelIndex].label, start, end);
+      if (this._kbd) this._kbd.anchor = this._kbd.focus;
       var sel = this.shadowRoot.getSelection ? this.shadowRoot.getSelection() : document.getSelection();
       if (sel) sel.removeAllRanges();
     }
