@@ -56,6 +56,7 @@ def test_renders_stored_template_by_arn(server: LiveServer) -> None:
         ("a\nb\n{% if %}", "{}", "TemplateSyntaxError", "line 3"),
         ("a\n{{ task.input | frobnicate }}", "{}", "TemplateSyntaxError", "line 2"),
         ("{{ task.input }}", "{not json", "InvalidTaskInput", "not valid JSON"),
+        ('x\n{{ "s3://bucket-only" | grant_read_access }}', "{}", "TemplateRenderError", "line 2"),
         (
             "x\n{% for i in (1..100000000) %}{% endfor %}",
             "{}",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from handloop.errors import ValidationError
-from handloop.templating import TemplateRenderError, check_syntax, render_template
+from handloop.templating import TemplateRenderError, check_syntax, object_path, render_template
 
 
 def _grant(uri: str) -> str:
@@ -103,6 +103,23 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_render(case: Case) -> None:
     assert render_template(case.source, case.task_input, grant_read_access=_grant) == case.want
+
+
+@pytest.mark.parametrize(
+    ("uri", "path"),
+    [
+        ("s3://b/k.jpg", "/objects/b/k.jpg"),
+        ("s3://b/dir/a b?.png", "/objects/b/dir/a%20b%3F.png"),
+    ],
+)
+def test_object_path(uri: str, path: str) -> None:
+    assert object_path(uri) == path
+
+
+@pytest.mark.parametrize("uri", ["https://b/k", "s3://bucket", "s3:///key"])
+def test_object_path_refuses_non_objects(uri: str) -> None:
+    with pytest.raises(ValidationError):
+        object_path(uri)
 
 
 def test_grant_without_function_leaves_uri() -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from handloop.errors import ValidationError
 from handloop.services import Services
 from handloop.services.signed_urls import UrlSigner
-from handloop.templating import TemplateRenderError, check_syntax, render_template
+from handloop.templating import TemplateRenderError, check_syntax, object_path, render_template
 
 # How long a link made by grant_read_access stays valid (a worker's task time limit is
 # at most 8 hours; the portal re-renders the page when a task is opened).
@@ -18,8 +17,7 @@ GRANT_TTL_SECONDS = 3600
 
 def object_url(signer: UrlSigner, uri: str) -> str:
     """The signed handloop URL of the stored object at ``s3://bucket/key``."""
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    return signer.sign(f"/objects/{quote(bucket)}/{quote(key)}", GRANT_TTL_SECONDS)
+    return signer.sign(object_path(uri), GRANT_TTL_SECONDS)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

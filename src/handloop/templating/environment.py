@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 from liquid import Environment, Markup, Undefined
 from liquid.builtin.output import Output, OutputNode
 from liquid.context import RenderContext
-from liquid.exceptions import OutputStreamLimitError
+from liquid.exceptions import FilterValueError, OutputStreamLimitError
 from liquid.template import BoundTemplate
 from liquid.token import TOKEN_OUTPUT
+
+from handloop.errors import HandloopError
 
 GrantReadAccess = Callable[[str], str]
 
@@ -135,7 +137,11 @@ def _grant_read_access(value: Any) -> str:
     grant = GRANT_READ_ACCESS.get()
     if grant is None or not text.startswith("s3://"):
         return text
-    return grant(text)
+    try:
+        return grant(text)
+    except (ValueError, HandloopError) as exc:
+        message = exc.message if isinstance(exc, HandloopError) else str(exc)
+        raise FilterValueError(f"grant_read_access: {message}", token=None) from None
 
 
 class _DeadlineBuffer(StringIO):
