@@ -1833,7 +1833,9 @@
     initialShapes() { this._instances = []; this._instanceUndo = []; this._fresh = true; return super.initialShapes(); }
     toolbarButtons() {
       var self = this;
-      return super.toolbarButtons().concat([el("button", { type: "button", text: "New instance", title: "Start a new instance (N)", onclick: function () { self._fresh = true; } })]);
+      var buttons = super.toolbarButtons();
+      buttons.splice(buttons.length - 1, 0, el("button", { type: "button", text: "New instance", title: "Start a new instance (N)", onclick: function () { self._fresh = true; } }));
+      return buttons;
     }
     keys(e) {
       if ((e.key === "n" || e.key === "N") && !e.ctrlKey && !e.metaKey) { e.preventDefault(); this._fresh = true; return; }
