@@ -38,6 +38,15 @@ fmt: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/start_loops.py
 	$(BIN)/python bench/describe_list.py
+	$(BIN)/python bench/render.py
+
+## conformance: every corpus template in headless Chromium; prints the table and totals
+conformance: $(BIN)/.installed
+	$(BIN)/python -m tests.conformance
+
+## screenshots: each corpus template rendered in a sandboxed frame, as PNGs in ./screenshots/
+screenshots: $(BIN)/.installed
+	$(BIN)/python -m tests.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from handloop.protocols import resources
+from handloop.protocols.rendering import render_ui_template
 from handloop.services import Services
 from handloop.services.paging import decode_token, encode_token
 
@@ -177,4 +178,5 @@ OPERATIONS: dict[str, Handler] = {
     "ListWorkforces": list_workforces,
     "UpdateWorkforce": update_workforce,
     "DeleteWorkforce": delete_workforce,
+    "RenderUiTemplate": render_ui_template,
 }

@@ -1,5 +1,13 @@
 """Liquid templates with Ground Truth's rules."""
 
+from handloop.templating.grants import object_path
+from handloop.templating.render import TemplateRenderError, render_template
 from handloop.templating.syntax import TemplateProblem, check_syntax
 
-__all__ = ["TemplateProblem", "check_syntax"]
+__all__ = [
+    "TemplateProblem",
+    "TemplateRenderError",
+    "check_syntax",
+    "object_path",
+    "render_template",
+]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from liquid import Environment
 from liquid.exceptions import LiquidError
 
+from handloop.templating.render import environment
+
 _BLOCK_TAGS = {"if", "unless", "case", "for", "capture", "tablerow", "comment", "raw"}
 _TAG = re.compile(r"{%-?\s*(\w+)")
 _OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
@@ -47,10 +49,13 @@ def _locate_unplaced(env: Environment, source: str) -> int:
 
 
 def check_syntax(source: str, env: Environment | None = None) -> list[TemplateProblem]:
-    """Parse ``source``; an empty list means it is valid Liquid."""
-    env = env or Environment()
+    """Parse ``source`` with Ground Truth's tags and filters; an empty list means it is
+    valid (unknown filters count as problems, as they fail every render)."""
+    env = env or environment()
     try:
-        env.from_string(source)
+        template = env.from_string(source)
+    except RecursionError:
+        return [TemplateProblem(1, 1, "the template nests too deeply")]
     except LiquidError as exc:
         token = getattr(exc, "token", None)
         index = getattr(token, "start_index", -1) if token is not None else -1
@@ -59,4 +64,10 @@ def check_syntax(source: str, env: Environment | None = None) -> list[TemplatePr
         line, column = _position(source, index)
         message = getattr(exc, "message", None) or str(exc).splitlines()[0]
         return [TemplateProblem(line, column, str(message))]
-    return []
+    problems = []
+    for name, spans in template.analyze().filters.items():
+        if name not in env.filters:
+            for span in spans:
+                line, column = _position(source, span.index)
+                problems.append(TemplateProblem(line, column, f"unknown filter '{name}'"))
+    return sorted(problems, key=lambda p: (p.line, p.column))

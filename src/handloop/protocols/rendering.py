@@ -1,0 +1,55 @@
+"""RenderUiTemplate: a template rendered with a sample task, problems listed in ``Errors``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from handloop.errors import ValidationError
+from handloop.services import Services
+from handloop.services.signed_urls import UrlSigner
+from handloop.templating import TemplateRenderError, check_syntax, object_path, render_template
+
+# How long a link made by grant_read_access stays valid (a worker's task time limit is
+# at most 8 hours; the portal re-renders the page when a task is opened).
+GRANT_TTL_SECONDS = 3600
+
+
+def object_url(signer: UrlSigner, uri: str) -> str:
+    """The signed handloop URL of the stored object at ``s3://bucket/key``."""
+    return signer.sign(object_path(uri), GRANT_TTL_SECONDS)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"RenderedContent": "", "Errors": [{"Code": code, "Message": message}]}
+
+
+async def render_ui_template(s: Services, p: dict[str, Any]) -> dict[str, Any]:
+    if "UiTemplate" in p and "HumanTaskUiArn" in p:
+        raise ValidationError("Specify either UiTemplate or HumanTaskUiArn, not both.")
+    if "UiTemplate" in p:
+        source = p["UiTemplate"]["Content"]
+    elif "HumanTaskUiArn" in p:
+        name = s.arns.name_from("human-task-ui", p["HumanTaskUiArn"], field="HumanTaskUiArn")
+        source = (await s.human_task_uis.get(name)).content
+    else:
+        raise ValidationError("Specify UiTemplate or HumanTaskUiArn.")
+    try:
+        task_input = json.loads(p["Task"]["Input"])
+    except json.JSONDecodeError as exc:
+        return _error("InvalidTaskInput", f"Task.Input is not valid JSON: {exc}")
+    problems = check_syntax(source)
+    if problems:
+        return {
+            "RenderedContent": "",
+            "Errors": [{"Code": "TemplateSyntaxError", "Message": str(p)} for p in problems],
+        }
+    try:
+        rendered = render_template(
+            source, task_input, grant_read_access=lambda uri: object_url(s.urls, uri)
+        )
+    except TemplateRenderError as exc:
+        code = "ResourceLimitExceeded" if exc.limit else "TemplateRenderError"
+        where = f"line {exc.line}: " if exc.line else ""
+        return _error(code, f"{where}{exc.message}")
+    return {"RenderedContent": rendered, "Errors": []}

@@ -1,0 +1,174 @@
+"""Serving rendered task pages to headless Chromium the way the portal frames them: a
+sandboxed iframe, the crowd element script from /static/, generated media for s3:// URIs,
+and every other host blocked."""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import threading
+import wave
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+STATIC = Path(__file__).resolve().parent.parent / "src" / "handloop" / "web" / "static"
+CROWD_SCRIPT = re.compile(r"https://assets\.crowd\.aws/crowd-html-elements(?:-v2)?\.js")
+CROWD_CSS = re.compile(r"https://assets\.crowd\.aws/css/crowd-html-elements[\w-]*\.css")
+SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Recorded inside the frame before the template runs: answers, errors and readiness.
+PROBE = """<script>
+window.__answers = []; window.__errors = []; window.__ready = false;
+window.addEventListener("handloop:answer", function (e) { window.__answers.push(e.detail); });
+window.addEventListener("error", function (e) {
+  window.__errors.push({message: String(e.message), file: String(e.filename || ""),
+    stack: String(e.error && e.error.stack || "")});
+});
+window.addEventListener("unhandledrejection", function (e) {
+  window.__errors.push({message: String(e.reason), file: "",
+    stack: String(e.reason && e.reason.stack || "")});
+});
+document.addEventListener("all-crowd-elements-ready", function () { window.__ready = true; });
+</script>"""
+
+
+def png(width: int, height: int) -> bytes:
+    """A small RGB test card (a gradient), so annotation tools have pixels to show."""
+    rows = b"".join(
+        b"\0" + bytes(v for x in range(width) for v in (x * 255 // width, y * 255 // height, 128))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def wav() -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(b"\x80" * 4000)
+    return out.getvalue()
+
+
+IMAGE = png(320, 240)
+MEDIA = {
+    (".mp3", ".wav", ".ogg", ".flac", ".m4a"): ("audio/wav", wav()),
+    (".pdf",): ("application/pdf", b"%PDF-1.1\n%%EOF\n"),
+    (".txt", ".json", ".csv"): ("text/plain", b"sample text"),
+    (".mp4", ".webm", ".mov"): ("video/mp4", b""),
+}
+
+
+def media_for(key: str) -> tuple[str, bytes]:
+    lowered = key.lower()
+    for suffixes, (kind, body) in MEDIA.items():
+        if lowered.endswith(suffixes):
+            return kind, body
+    return "image/png", IMAGE
+
+
+class TaskPages:
+    """A local HTTP server for task pages; ``add`` returns the framing page's URL."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        pages = self.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def send(self, status: int, kind: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "max-age=3600")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                path = unquote(urlsplit(self.path).path)
+                if path.startswith("/static/"):
+                    file = STATIC / path[len("/static/") :]
+                    if file.is_file() and STATIC in file.resolve().parents:
+                        kind = "text/javascript" if file.suffix == ".js" else "text/css"
+                        self.send(200, kind + "; charset=utf-8", file.read_bytes())
+                        return
+                elif path.startswith("/objects/"):
+                    kind, body = media_for(path)
+                    self.send(200, kind, body)
+                    return
+                elif path.startswith("/task/") and path[6:] in pages:
+                    self.send(200, "text/html; charset=utf-8", pages[path[6:]].encode())
+                    return
+                elif path.startswith("/frame/") and path[7:] in pages:
+                    frame = (
+                        "<!doctype html><meta charset=utf-8><title>task</title>"
+                        "<style>body{margin:0}iframe{border:0;width:100vw;height:100vh}</style>"
+                        f'<iframe sandbox="{SANDBOX}" src="/task/{path[7:]}"></iframe>'
+                    )
+                    self.send(200, "text/html; charset=utf-8", frame.encode())
+                    return
+                self.send(404, "text/plain", b"not found")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def grant(self, uri: str) -> str:
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        return f"{self.origin}/objects/{quote(bucket)}/{quote(key)}?expires=1&signature=test"
+
+    def add(self, page_id: str, rendered: str) -> str:
+        page = CROWD_SCRIPT.sub("/static/crowd-html-elements.js", rendered)
+        self.pages[page_id] = PROBE + CROWD_CSS.sub("/static/crowd-html-elements.css", page)
+        return f"{self.origin}/frame/{page_id}"
+
+
+@contextmanager
+def task_pages() -> Iterator[TaskPages]:
+    pages = TaskPages()
+    pages.thread.start()
+    try:
+        yield pages
+    finally:
+        pages.server.shutdown()
+        pages.server.server_close()
+
+
+def block_other_hosts(context: Any, origin: str) -> None:
+    """Abort every request that does not go to ``origin`` (CDNs, public S3, trackers)."""
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(origin) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
