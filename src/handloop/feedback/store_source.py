@@ -1,0 +1,111 @@
+"""The handloop store as a source: a flow definition's loops and their output files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from handloop.blobs import BlobNotFound, LocalBlobStore
+from handloop.domain.outputs import split_s3_uri
+from handloop.domain.statuses import HumanLoopStatus
+from handloop.feedback.problems import ExportInputError
+from handloop.services.exports import FlowProvenance, flow_provenance, iter_flow_loops
+from handloop.settings import Settings
+from handloop.store import Database
+
+
+@dataclass
+class StoreSource:
+    """Loops of one flow definition (by status and creation time), read from the output store."""
+
+    db: Database
+    blobs: LocalBlobStore
+    flow_name: str
+    statuses: Sequence[str] | None
+    created_after_us: int | None
+    created_before_us: int | None
+    flow: FlowProvenance
+    description: str = ""
+    _found: list[str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None,
+        flow_name: str,
+        *,
+        statuses: Sequence[str] = ("Completed",),
+        created_after_us: int | None = None,
+        created_before_us: int | None = None,
+    ) -> StoreSource:
+        settings = settings or Settings()
+        chosen: Sequence[str] | None = None
+        if not any(s.lower() == "any" for s in statuses):
+            known = {s.value.lower(): s.value for s in HumanLoopStatus}
+            unknown = [s for s in statuses if s.lower() not in known]
+            if unknown:
+                raise ExportInputError(
+                    f"unknown status '{unknown[0]}': give {', '.join(known.values())} or any"
+                )
+            chosen = [known[s.lower()] for s in statuses]
+        url = settings.effective_database_url
+        if url.startswith("sqlite") and not (settings.data_dir / "handloop.db").exists():
+            raise ExportInputError(
+                f"no handloop store in {settings.data_dir} (give --data-dir or "
+                "HANDLOOP_DATABASE_URL)"
+            )
+        db = Database(url)
+        try:
+            flow = flow_provenance(db, flow_name)
+        except Exception as exc:
+            db.close()
+            raise ExportInputError(f"cannot read the handloop store at {url}: {exc}") from None
+        if flow is None:
+            db.close()
+            raise ExportInputError(f"flow definition '{flow_name}' has no loops in the store")
+        return cls(
+            db=db,
+            blobs=LocalBlobStore(settings.data_dir / "s3"),
+            flow_name=flow_name,
+            statuses=chosen,
+            created_after_us=created_after_us,
+            created_before_us=created_before_us,
+            flow=flow,
+            description=f"flow:{flow_name}",
+        )
+
+    def locations(self) -> list[str]:
+        if self._found is None:
+            self._found = [
+                ref.output_uri
+                for batch in iter_flow_loops(
+                    self.db,
+                    self.flow_name,
+                    statuses=self.statuses,
+                    created_after_us=self.created_after_us,
+                    created_before_us=self.created_before_us,
+                )
+                for ref in batch
+            ]
+        return self._found
+
+    def read(self, location: str) -> bytes:
+        bucket, key = split_s3_uri(location)
+        try:
+            return self.blobs.get(bucket, key)
+        except BlobNotFound:
+            raise FileNotFoundError(location) from None
+
+    def provenance(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "flow_definition": self.flow.flow_definition_name,
+                "human_task_ui": self.flow.human_task_ui_name,
+                "human_task_ui_sha256": self.flow.human_task_ui_sha256,
+                "s3_output_path": self.flow.s3_output_path,
+            }
+        ]
+
+    def close(self) -> None:
+        self.db.close()
