@@ -231,9 +231,15 @@ def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOpti
     if result.matched_answers == 0:
         return (
             f"mapping '{mapping.name}' matches no answer in {result.outputs} output file(s) "
-            f"({stats.answers} answers; the mapping reads "
-            f"{mapping.field or mapping.kind} fields)"
+            f"({stats.answers} answers; the mapping reads {_reads(mapping)})"
         )
     reasons = ", ".join(f"{r} ({c})" for r, c in stats.invalid_reasons.most_common(3))
     tail = f"; invalid answers: {reasons}" if reasons else ""
     return f"no rows to export: every pair was a tie or every answer invalid{tail}"
+
+
+def _reads(mapping: Mapping) -> str:
+    if mapping.kind == "rank-fields":
+        return f"fields named {mapping.field}"
+    shape = "label" if mapping.kind == "label" else "dimensions"
+    return f'{mapping.field or "an answer field"} holding {{"{shape}": ...}}'

@@ -127,7 +127,14 @@ class DatasetDictSink:
                     pass
             splits[split] = datasets.Dataset.from_file(str(source))
         out = self.work / "dataset"
-        datasets.DatasetDict(splits).save_to_disk(str(out))
+        # The export shows its own progress; datasets' bars would interleave with it.
+        was_disabled = datasets.are_progress_bars_disabled()
+        datasets.disable_progress_bars()
+        try:
+            datasets.DatasetDict(splits).save_to_disk(str(out))
+        finally:
+            if not was_disabled:
+                datasets.enable_progress_bars()
         del splits
         if card is not None:
             (out / "README.md").write_text(card, encoding="utf-8")
