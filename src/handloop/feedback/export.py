@@ -17,7 +17,7 @@ from handloop.feedback.formats import PAIR_FORMATS, Format, RowBuilder, Shape
 from handloop.feedback.mappings import Mapping
 from handloop.feedback.outputs import LoopOutput, NotAnOutput, parse_output
 from handloop.feedback.pairs import Aggregate, Pair, aggregated_pairs, annotator_pairs
-from handloop.feedback.problems import ExportInputError
+from handloop.feedback.problems import ExportInputError, NoOutputYet
 from handloop.feedback.rankings import RankedItem, rank_item
 from handloop.feedback.sources import OutputSource
 from handloop.feedback.stats import StatsCollector
@@ -66,6 +66,7 @@ class ExportResult:
     invalid_files: list[str] = field(default_factory=list)
     invalid_file_count: int = 0
     matched_answers: int = 0
+    loops_without_output: int = 0  # store source: unfinished loops have no output yet
     stats: StatsCollector = field(default_factory=StatsCollector)
 
     @property
@@ -98,8 +99,10 @@ def iter_outputs(
     for done, location in enumerate(locations, 1):
         try:
             output = parse_output(source.read(location), location)
+        except NoOutputYet:
+            result.loops_without_output += 1
         except (OSError, NotAnOutput, LookupError) as exc:
-            message = str(exc) if isinstance(exc, NotAnOutput) else f"{location}: cannot read"
+            message = str(exc) if isinstance(exc, NotAnOutput | OSError) else f"{location}: {exc}"
             if not skip_invalid:
                 raise ExportInputError(
                     f"{message} (use --skip-invalid-files to skip such files)"
@@ -220,6 +223,8 @@ def _flush(builders: dict[str, RowBuilder], sink: Sink, result: ExportResult) ->
 
 def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOptions) -> str:
     stats = result.stats
+    if result.outputs == 0 and result.loops_without_output:
+        return f"none of the {result.loops_without_output} loop(s) has an output file yet"
     if options.format == "tidy":
         return f"the {result.outputs} output file(s) hold no answers: nothing to export"
     if stats.unusable_items and not stats.answers:

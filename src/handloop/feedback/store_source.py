@@ -9,7 +9,7 @@ from typing import Any
 from handloop.blobs import BlobNotFound, LocalBlobStore
 from handloop.domain.outputs import split_s3_uri
 from handloop.domain.statuses import HumanLoopStatus
-from handloop.feedback.problems import ExportInputError
+from handloop.feedback.problems import ExportInputError, NoOutputYet
 from handloop.services.exports import FlowProvenance, flow_provenance, iter_flow_loops
 from handloop.settings import Settings
 from handloop.store import Database
@@ -28,6 +28,7 @@ class StoreSource:
     flow: FlowProvenance
     description: str = ""
     _found: list[str] | None = field(default=None, repr=False)
+    _unfinished: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def open(
@@ -77,17 +78,24 @@ class StoreSource:
 
     def locations(self) -> list[str]:
         if self._found is None:
-            self._found = [
-                ref.output_uri
-                for batch in iter_flow_loops(
-                    self.db,
-                    self.flow_name,
-                    statuses=self.statuses,
-                    created_after_us=self.created_after_us,
-                    created_before_us=self.created_before_us,
+            found: list[str] = []
+            for batch in iter_flow_loops(
+                self.db,
+                self.flow_name,
+                statuses=self.statuses,
+                created_after_us=self.created_after_us,
+                created_before_us=self.created_before_us,
+            ):
+                for ref in batch:
+                    found.append(ref.output_uri)
+                    if ref.status != HumanLoopStatus.COMPLETED:
+                        self._unfinished.add(ref.output_uri)
+            if not found:
+                wanted = "any status" if self.statuses is None else " or ".join(self.statuses)
+                raise ExportInputError(
+                    f"flow definition '{self.flow_name}' has no loops ({wanted}) in that time range"
                 )
-                for ref in batch
-            ]
+            self._found = found
         return self._found
 
     def read(self, location: str) -> bytes:
@@ -95,7 +103,10 @@ class StoreSource:
         try:
             return self.blobs.get(bucket, key)
         except BlobNotFound:
-            raise FileNotFoundError(location) from None
+            if location in self._unfinished:
+                raise NoOutputYet(location) from None
+            missing = f"{location}: the loop is Completed but its output is missing"
+            raise FileNotFoundError(missing) from None
 
     def provenance(self) -> list[dict[str, Any]]:
         return [
