@@ -188,3 +188,34 @@ def test_existing_target_needs_overwrite(tmp_path: Path) -> None:
     assert out.read_text() == "keep me"
     run_export(src, load_mapping("notebook"), out, ExportOptions(overwrite=True))
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_worker_processes_give_the_same_rows_and_stats(tmp_path: Path) -> None:
+    src = write_outputs(tmp_path / "outputs", many_items(50))
+    mapping = load_mapping("notebook")
+    one = run_export(
+        FolderSource(src), mapping, tmp_path / "one.parquet", ExportOptions(chunk_size=7)
+    )
+    two = run_export(
+        FolderSource(src),
+        mapping,
+        tmp_path / "two.parquet",
+        ExportOptions(chunk_size=7, jobs=2),
+    )
+    assert pq.read_table(tmp_path / "one.parquet").equals(pq.read_table(tmp_path / "two.parquet"))
+    assert one.stats.summary() == two.stats.summary()
+    assert one.rows == two.rows
+
+
+def test_invalid_file_in_a_worker_is_the_same_clear_error(tmp_path: Path) -> None:
+    src = write_outputs(tmp_path / "outputs", many_items(20))
+    (src / "zzz").mkdir()
+    (src / "zzz" / "output.json").write_text("not json")
+    with pytest.raises(ExportInputError, match="not JSON"):
+        run_export(
+            FolderSource(src),
+            load_mapping("notebook"),
+            tmp_path / "o.parquet",
+            ExportOptions(chunk_size=5, jobs=2),
+        )
+    assert not (tmp_path / "o.parquet").exists()

@@ -122,6 +122,7 @@ CASES = [
         None,
         2,
     ),
+    Case("label kind, no base", '{"kind": "label"}', {"pick": {"label": "A"}}, (1.0, 2.0), None, 2),
     Case("text-ranking strict", "text-ranking", text_ranking([2, 1, 3]), (2.0, 1.0, 3.0)),
     Case(
         "text-ranking strict tie",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +162,13 @@ class _Bar:
     is_flag=True,
     help="Count and skip files that are not A2I outputs instead of stopping.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(0, 64),
+    default=0,
+    help="Worker processes that parse output files (default 0: one per CPU, up to 8; "
+    "s3:// sources read in one process).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary line.")
 def export(
@@ -185,6 +193,7 @@ def export(
     database_url: str | None,
     endpoint_url: str | None,
     skip_invalid_files: bool,
+    jobs: int,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -216,6 +225,7 @@ def export(
         seed=seed,
         skip_invalid_files=skip_invalid_files,
         overwrite=overwrite,
+        jobs=jobs or min(os.cpu_count() or 1, 8),
     )
     bar = _Bar() if not quiet and sys.stderr.isatty() else None
     opened: Any = None

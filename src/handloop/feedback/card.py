@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from handloop import __version__
 
 if TYPE_CHECKING:
-    from handloop.feedback.export import ExportOptions, ExportResult
+    from handloop.feedback.export import ExportResult
     from handloop.feedback.mappings import Mapping
+    from handloop.feedback.options import ExportOptions
     from handloop.feedback.sources import OutputSource
 
 

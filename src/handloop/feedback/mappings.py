@@ -32,6 +32,7 @@ from handloop.feedback.problems import ExportInputError
 Kind = Literal["rank-fields", "label", "text-ranking"]
 KINDS: tuple[str, ...] = ("rank-fields", "label", "text-ranking")
 
+_ABSENT = object()
 _TIE_LABELS = {"tie", "equal", "same", "both", "both equal", "neither", "none", "no preference"}
 _NUMBERED = re.compile(r"^(?:response|answer|option|completion)?[\s_#-]*([0-9]+|[a-z])$")
 
@@ -99,19 +100,29 @@ class Mapping:
         template = self.field or "response_{i}_ranking"
         low, high = self.range if self.range else (1.0, float(n))
         ranks: list[float] = []
+        highest = self.best == "highest"
         for i in range(1, n + 1):
             name = template.replace("{i}", str(i))
-            if name not in answer:
-                return None, f"missing {name}"
-            value = answer[name]
-            if isinstance(value, dict) and "label" in value:  # a crowd-classifier per response
-                value = value["label"]
-            number = _number(value)
+            value = answer.get(name, _ABSENT)
+            if type(value) is str:  # the common case, a select's value: fast path
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+                else:
+                    if number != number or number in (math.inf, -math.inf):
+                        number = None
+            else:
+                if value is _ABSENT:
+                    return None, f"missing {name}"
+                if isinstance(value, dict) and "label" in value:  # crowd-classifier per response
+                    value = value["label"]
+                number = _number(value)
             if number is None:
                 return None, f"{name} is not a number: {json.dumps(value)[:40]}"
             if not low <= number <= high:
                 return None, f"{name}={_fmt(number)} is outside {_fmt(low)}..{_fmt(high)}"
-            ranks.append(number if self.best == "lowest" else -number)
+            ranks.append(-number if highest else number)
         if self.permutation and len(set(ranks)) != n:
             return None, "ranks are not a permutation (the mapping forbids ties)"
         return tuple(ranks), None
@@ -270,7 +281,16 @@ def mapping_from_dict(doc: dict[str, Any]) -> Mapping:
     kind = doc.get("kind", BUILT_INS[base_name].kind if base_name else None)
     if kind not in KINDS:
         raise ExportInputError(f"mapping kind must be one of {', '.join(KINDS)}")
-    base = BUILT_INS[base_name] if base_name else Mapping(name="custom", kind=kind)
+    base = (
+        BUILT_INS[base_name]
+        if base_name
+        else Mapping(
+            name="custom",
+            kind=kind,
+            field="response_{i}_ranking" if kind == "rank-fields" else None,
+            permutation=None if kind == "text-ranking" else False,
+        )
+    )
     changes: dict[str, Any] = {"name": "custom", "kind": kind}
     for key in ("prompt", "responses", "response_text", "field", "dimension"):
         if key in doc:

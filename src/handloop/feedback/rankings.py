@@ -80,6 +80,7 @@ def rank_item(output: LoopOutput, mapping: Mapping) -> RankedItem:
                 return broken(f"response {index} has no {exc}")
         responses.append(_text(response))
     n = len(responses)
+    identity = tuple(range(n))
     judgements = []
     for answer in output.answers:
         ranks, reason = mapping.rank(answer.answer_content, n)
@@ -89,8 +90,10 @@ def rank_item(output: LoopOutput, mapping: Mapping) -> RankedItem:
                 position=answer.position,
                 ranks=ranks,
                 reason=reason,
-                matched=mapping.matches(answer.answer_content, n),
-                shown_order=mapping.shown_order(answer.answer_content, n),
+                matched=ranks is not None or mapping.matches(answer.answer_content, n),
+                shown_order=identity
+                if mapping.kind != "text-ranking"
+                else mapping.shown_order(answer.answer_content, n),
                 time_spent_seconds=answer.time_spent_seconds,
                 submission_time=answer.submission_time,
             )

@@ -58,3 +58,6 @@ class S3Source:
 
     def provenance(self) -> list[dict[str, Any]]:
         return []
+
+    def parallel_reader(self) -> None:
+        return None  # boto3 clients stay in the process that made them

@@ -7,7 +7,7 @@ reads them one at a time, so memory does not grow with the number of loops.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,10 @@ class OutputSource(Protocol):
 
     def provenance(self) -> list[dict[str, Any]]:
         """What the data came from (flow definitions, templates), for the dataset card."""
+        ...
+
+    def parallel_reader(self) -> Callable[[str], bytes] | None:
+        """A picklable reader other processes can use, or None to read in this one only."""
         ...
 
 
@@ -58,11 +62,18 @@ class FolderSource:
         return self._found
 
     def read(self, location: str) -> bytes:
-        with open(location, "rb") as handle:
-            return handle.read()
+        return read_file(location)
 
     def provenance(self) -> list[dict[str, Any]]:
         return []
+
+    def parallel_reader(self) -> Callable[[str], bytes] | None:
+        return read_file
+
+
+def read_file(location: str) -> bytes:
+    with open(location, "rb") as handle:
+        return handle.read()
 
 
 def open_source(

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import operator
 import statistics
 from array import array
 from collections import Counter
@@ -18,6 +19,8 @@ from typing import Any
 
 from handloop.feedback.agreement import krippendorff_alpha
 from handloop.feedback.rankings import RankedItem
+
+_PAIRS: dict[int, list[tuple[int, int]]] = {}
 
 
 @dataclass
@@ -60,7 +63,11 @@ class StatsCollector:
         n = len(item.responses)
         base = self._next_unit
         self._next_unit += n
-        valid: list[tuple[float, ...]] = []
+        signatures: list[tuple[int, ...]] = []
+        pair_index = _PAIRS.get(n)
+        if pair_index is None:
+            pair_index = _PAIRS[n] = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        units, values = self._units, self._values
         for judgement in item.judgements:
             self.answers += 1
             figures = self.workers.get(judgement.worker_id)
@@ -74,24 +81,47 @@ class StatsCollector:
                 figures.invalid += 1
                 self.invalid_reasons[_reason_kind(judgement.reason or "invalid")] += 1
                 continue
-            valid.append(ranks)
-            for i, rank in enumerate(ranks):
-                self._units.append(base + i)
-                self._values.append(rank)
+            units.extend(range(base, base + n))
+            values.extend(ranks)
             self._position(ranks, judgement.shown_order)
-            for i in range(n):
-                for j in range(i + 1, n):
-                    self.response_pairs += 1
-                    if ranks[i] == ranks[j]:
-                        self.tied_pairs += 1
-        for a in range(len(valid)):
-            for b in range(a + 1, len(valid)):
-                x, y = valid[a], valid[b]
-                for i in range(n):
-                    for j in range(i + 1, n):
-                        self.compared += 1
-                        if _sign(x[i] - x[j]) == _sign(y[i] - y[j]):
-                            self.agree += 1
+            # Each response pair's verdict: 1 (first better), -1, or 0 (tie).
+            signature = tuple((ranks[j] > ranks[i]) - (ranks[i] > ranks[j]) for i, j in pair_index)
+            self.response_pairs += len(signature)
+            self.tied_pairs += signature.count(0)
+            for other in signatures:
+                self.compared += len(signature)
+                self.agree += sum(map(operator.eq, signature, other))
+            signatures.append(signature)
+
+    def merge(self, other: StatsCollector) -> None:
+        """Fold in the figures of another collector (a later chunk of the same export)."""
+        self.items += other.items
+        self.unusable_items.update(other.unusable_items)
+        self.answers += other.answers
+        self.invalid_reasons.update(other.invalid_reasons)
+        for worker, theirs in other.workers.items():
+            mine = self.workers.get(worker)
+            if mine is None:
+                self.workers[worker] = theirs
+            else:
+                mine.answers += theirs.answers
+                mine.invalid += theirs.invalid
+                mine.seconds.extend(theirs.seconds)
+        self.flows.update(other.flows)
+        self.response_pairs += other.response_pairs
+        self.tied_pairs += other.tied_pairs
+        self.agree += other.agree
+        self.compared += other.compared
+        self.first_best += other.first_best
+        self.first_best_expected += other.first_best_expected
+        self.first_pair_wins += other.first_pair_wins
+        self.first_pairs += other.first_pairs
+        self.best_by_position.update(other.best_by_position)
+        self.shown_by_position.update(other.shown_by_position)
+        offset = self._next_unit
+        self._units.extend(unit + offset for unit in other._units)
+        self._values.extend(other._values)
+        self._next_unit += other._next_unit
 
     def _position(self, ranks: tuple[float, ...], shown: tuple[int, ...]) -> None:
         n = len(ranks)
@@ -150,10 +180,6 @@ class StatsCollector:
 
     def worker_seconds(self) -> dict[str, list[float]]:
         return {w: list(f.seconds) for w, f in self.workers.items()}
-
-
-def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
 
 
 def _ratio(a: float, b: float) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from handloop.blobs import BlobNotFound, LocalBlobStore
@@ -13,6 +14,24 @@ from handloop.feedback.problems import ExportInputError, NoOutputYet
 from handloop.services.exports import FlowProvenance, flow_provenance, iter_flow_loops
 from handloop.settings import Settings
 from handloop.store import Database
+
+
+@dataclass(frozen=True)
+class LocalOutputReader:
+    """Reads loops' outputs from the local output store; picklable for worker processes."""
+
+    root: Path
+    unfinished: frozenset[str]
+
+    def __call__(self, location: str) -> bytes:
+        bucket, key = split_s3_uri(location)
+        try:
+            return LocalBlobStore(self.root).get(bucket, key)
+        except BlobNotFound:
+            if location in self.unfinished:
+                raise NoOutputYet(location) from None
+            missing = f"{location}: the loop is Completed but its output is missing"
+            raise FileNotFoundError(missing) from None
 
 
 @dataclass
@@ -29,6 +48,7 @@ class StoreSource:
     description: str = ""
     _found: list[str] | None = field(default=None, repr=False)
     _unfinished: set[str] = field(default_factory=set, repr=False)
+    _reader: LocalOutputReader | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -99,14 +119,12 @@ class StoreSource:
         return self._found
 
     def read(self, location: str) -> bytes:
-        bucket, key = split_s3_uri(location)
-        try:
-            return self.blobs.get(bucket, key)
-        except BlobNotFound:
-            if location in self._unfinished:
-                raise NoOutputYet(location) from None
-            missing = f"{location}: the loop is Completed but its output is missing"
-            raise FileNotFoundError(missing) from None
+        return self.parallel_reader()(location)
+
+    def parallel_reader(self) -> LocalOutputReader:
+        if self._reader is None:
+            self._reader = LocalOutputReader(self.blobs.root, frozenset(self._unfinished))
+        return self._reader
 
     def provenance(self) -> list[dict[str, Any]]:
         return [

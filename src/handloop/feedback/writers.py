@@ -22,7 +22,7 @@ SPLITS = ("train", "test")
 
 
 class Sink(Protocol):
-    def write(self, batch: pa.RecordBatch, split: str) -> None: ...
+    def write(self, table: pa.Table, split: str) -> None: ...
 
     def commit(self, card: str | None) -> None:
         """Move the result into place (with its dataset card where the format has one)."""
@@ -45,7 +45,20 @@ def open_sink(path: Path, schema: pa.Schema, *, overwrite: bool = False) -> Sink
     return DatasetDictSink(path, schema)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(tmp: Path) -> None:
+    """Temporary files and folders are private; the result gets the usual permissions."""
+    mode = 0o777 if tmp.is_dir() else 0o666
+    os.chmod(tmp, mode & ~_umask())
+
+
 def _replace(tmp: Path, path: Path) -> None:
+    _publish_mode(tmp)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     elif path.exists():
@@ -61,8 +74,8 @@ class ParquetSink:
         self.tmp = Path(name)
         self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
 
-    def write(self, batch: pa.RecordBatch, split: str) -> None:
-        self.writer.write_batch(batch)
+    def write(self, table: pa.Table, split: str) -> None:
+        self.writer.write_table(table)
 
     def commit(self, card: str | None) -> None:
         self.writer.close()
@@ -80,9 +93,12 @@ class JsonlSink:
         self.tmp = Path(name)
         self.handle = os.fdopen(fd, "w", encoding="utf-8")
 
-    def write(self, batch: pa.RecordBatch, split: str) -> None:
+    def write(self, table: pa.Table, split: str) -> None:
         dumps = json.dumps
-        self.handle.writelines(dumps(row, ensure_ascii=False) + "\n" for row in batch.to_pylist())
+        for batch in table.to_batches():
+            self.handle.writelines(
+                dumps(row, ensure_ascii=False) + "\n" for row in batch.to_pylist()
+            )
 
     def commit(self, card: str | None) -> None:
         self.handle.close()
@@ -94,7 +110,11 @@ class JsonlSink:
 
 
 class DatasetDictSink:
-    """Arrow stream files per split, turned into a DatasetDict by ``datasets`` at the end."""
+    """A DatasetDict folder as ``datasets.DatasetDict.save_to_disk`` lays it out.
+
+    Each split's Arrow stream file is written in place as batches arrive, so nothing is
+    copied or read back at the end; ``datasets`` supplies the features and state files.
+    """
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         try:
@@ -109,37 +129,51 @@ class DatasetDictSink:
         self.work = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
         self.writers: dict[str, pa.ipc.RecordBatchStreamWriter] = {}
 
-    def write(self, batch: pa.RecordBatch, split: str) -> None:
+    def _file(self, split: str) -> Path:
+        return self.work / split / "data-00000-of-00001.arrow"
+
+    def _writer(self, split: str) -> pa.ipc.RecordBatchStreamWriter:
         if split not in self.writers:
-            self.writers[split] = pa.ipc.new_stream(str(self.work / f"{split}.arrow"), self.schema)
-        self.writers[split].write_batch(batch)
+            self._file(split).parent.mkdir()
+            self.writers[split] = pa.ipc.new_stream(str(self._file(split)), self.schema)
+        return self.writers[split]
+
+    def write(self, table: pa.Table, split: str) -> None:
+        self._writer(split).write_table(table)
 
     def commit(self, card: str | None) -> None:
-        import datasets
+        import dataclasses
 
+        import datasets
+        from datasets.fingerprint import generate_random_fingerprint
+
+        for split in SPLITS:
+            self._writer(split)  # an empty split is still a split
         for writer in self.writers.values():
             writer.close()
-        splits = {}
         for split in SPLITS:
-            source = self.work / f"{split}.arrow"
-            if not source.exists():
-                with pa.ipc.new_stream(str(source), self.schema):
-                    pass
-            splits[split] = datasets.Dataset.from_file(str(source))
-        out = self.work / "dataset"
-        # The export shows its own progress; datasets' bars would interleave with it.
-        was_disabled = datasets.are_progress_bars_disabled()
-        datasets.disable_progress_bars()
-        try:
-            datasets.DatasetDict(splits).save_to_disk(str(out))
-        finally:
-            if not was_disabled:
-                datasets.enable_progress_bars()
-        del splits
+            # Opening memory-maps the file: no data is read.
+            loaded = datasets.Dataset.from_file(str(self._file(split)))
+            info = dataclasses.asdict(loaded.info)
+            del loaded
+            state = {
+                "_data_files": [{"filename": self._file(split).name}],
+                "_fingerprint": generate_random_fingerprint(),
+                "_format_columns": None,
+                "_format_kwargs": {},
+                "_format_type": None,
+                "_output_all_columns": False,
+                "_split": split,
+            }
+            folder = self._file(split).parent
+            (folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
+            (folder / "dataset_info.json").write_text(
+                json.dumps({key: info[key] for key in sorted(info)}, indent=2)
+            )
+        (self.work / "dataset_dict.json").write_text(json.dumps({"splits": list(SPLITS)}))
         if card is not None:
-            (out / "README.md").write_text(card, encoding="utf-8")
-        _replace(out, self.path)
-        shutil.rmtree(self.work, ignore_errors=True)
+            (self.work / "README.md").write_text(card, encoding="utf-8")
+        _replace(self.work, self.path)
 
     def abort(self) -> None:
         for writer in self.writers.values():
