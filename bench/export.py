@@ -72,8 +72,8 @@ def generate(root: Path, loops: int, seed: int = 1) -> None:
         (folder / "output.json").write_text(json.dumps(doc))
 
 
-def run(args: list[str]) -> tuple[float, int, str]:
-    """Seconds, peak RSS bytes of the child, and its stderr."""
+def run(args: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS bytes of the child, and its stderr."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "handloop", "export", *args],
@@ -88,7 +88,7 @@ def run(args: list[str]) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"export failed ({proc.returncode}): {err}")
-    return seconds, usage.ru_maxrss * 1024, err
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, err
 
 
 def main() -> None:
@@ -103,7 +103,10 @@ def main() -> None:
             started = time.perf_counter()
             generate(outputs, options.loops)
             print(f"generated {options.loops} outputs in {time.perf_counter() - started:.1f} s")
-        print(f"export of {options.loops} loops x 3 responses x 3 workers (CPUs: {os.cpu_count()})")
+        print(
+            f"export of {options.loops} loops x 3 responses x 3 workers "
+            f"(CPUs: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.1f})"
+        )
         cases = [
             ("TRL Parquet", base / "pairs.parquet", []),
             ("TRL DatasetDict", base / "dataset", []),
@@ -114,10 +117,11 @@ def main() -> None:
             ),
         ]
         for label, target, extra in cases:
-            seconds, peak, err = run([str(outputs), "--to", str(target), *extra])
+            seconds, cpu, peak, err = run([str(outputs), "--to", str(target), *extra])
             rows = int(err.split("Wrote ", 1)[1].split(" ", 1)[0])
             print(
                 f"{label:<48} {rows:>8} rows  {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s  "
+                f"(export process CPU {cpu:5.1f} s)  "
                 f"peak {peak / 2**20:7.1f} MiB  "
                 f"time/target {seconds / TARGET_SECONDS:.2f}  "
                 f"memory/target {peak / TARGET_BYTES:.2f}"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from handloop.feedback.bradley_terry import bradley_terry
 from handloop.feedback.mappings import BUILT_INS, load_mapping
 from handloop.feedback.outputs import parse_output
-from handloop.feedback.pairs import aggregated_pairs, annotator_pairs
+from handloop.feedback.pairs import aggregated_pairs, annotator_pairs, bradley_terry_scores
 from handloop.feedback.rankings import RankedItem, rank_item
 from tests.fixtures.feedback.builders import a2i_output, notebook_answer
 
@@ -183,3 +183,27 @@ def test_pair_properties(items: list[tuple[int, list[list[int]]]], rnd) -> None:
                 (item.prompt, item.responses[p.chosen], item.responses[p.rejected], p.worker_id)
             ] += 1
     assert shuffled_rows == all_rows
+
+
+def test_bradley_terry_in_batches_matches_one_at_a_time() -> None:
+    items = [
+        item_of(
+            a2i_output(
+                f"l{k}",
+                f"p{k}",
+                [f"r{i}" for i in range(n)],
+                [
+                    (f"w{w}", notebook_answer([(i + w + k) % n + 1 for i in range(n)]))
+                    for w in range(3)
+                ],
+            )
+        )
+        for k, n in enumerate([3, 2, 3, 4, 2])
+    ]
+    batched = bradley_terry_scores(items)
+    for item, scores in zip(items, batched, strict=True):
+        (alone,) = bradley_terry_scores([item])
+        assert np.allclose(scores, alone, atol=1e-6)
+        assert aggregated_pairs(item, method="bradley-terry") == aggregated_pairs(
+            item, scores=scores
+        )

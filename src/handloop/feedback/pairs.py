@@ -8,12 +8,13 @@ margin and the share of annotators who agree with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from handloop.feedback.bradley_terry import bradley_terry
+from handloop.feedback.bradley_terry import bradley_terry_many
 from handloop.feedback.rankings import RankedItem
 
 Aggregate = Literal["mean-rank", "bradley-terry"]
@@ -52,32 +53,60 @@ def annotator_pairs(item: RankedItem, *, keep_ties: bool = False) -> list[Pair]:
 
 
 def aggregated_pairs(
-    item: RankedItem, *, method: Aggregate = "mean-rank", keep_ties: bool = False
+    item: RankedItem,
+    *,
+    method: Aggregate = "mean-rank",
+    keep_ties: bool = False,
+    scores: Sequence[float] | None = None,
 ) -> list[Pair]:
-    """One pair per response pair, from every valid annotator's ranking of the loop."""
+    """One pair per response pair, from every valid annotator's ranking of the loop.
+
+    ``scores`` (higher is better) may be given when computed for many loops at once (see
+    ``bradley_terry_scores``); otherwise they come from ``method``.
+    """
     valid = [j.ranks for j in item.judgements if j.ranks is not None]
     if not valid:
         return []
     n = len(item.responses)
-    ranks = np.array(valid, dtype=np.float64)  # annotators x responses
-    if method == "mean-rank":
-        score = -ranks.mean(axis=0)  # higher is better
-    else:
-        wins = np.zeros((n, n))
-        for row in ranks:
-            better = row[:, None] < row[None, :]
-            wins += better + 0.5 * (row[:, None] == row[None, :]) * (1 - np.eye(n))
-        score = bradley_terry(wins)
+    if scores is None:
+        if method == "mean-rank":
+            scores = [-sum(r[i] for r in valid) / len(valid) for i in range(n)]
+        else:
+            scores = list(bradley_terry_scores([item])[0])
+    count = len(valid)
     out: list[Pair] = []
     for i in range(n):
         for j in range(i + 1, n):
-            diff = float(score[i] - score[j])
+            diff = scores[i] - scores[j]
             if abs(diff) < 1e-9:
                 if keep_ties:
-                    agree = float(np.mean(ranks[:, i] == ranks[:, j]))
-                    out.append(Pair(i, j, True, None, 0.0, agree, len(valid)))
+                    agree = sum(1 for r in valid if r[i] == r[j]) / count
+                    out.append(Pair(i, j, True, None, 0.0, agree, count))
                 continue
             chosen, rejected = (i, j) if diff > 0 else (j, i)
-            agree = float(np.mean(ranks[:, chosen] < ranks[:, rejected]))
-            out.append(Pair(chosen, rejected, False, None, abs(diff), agree, len(valid)))
+            agree = sum(1 for r in valid if r[chosen] < r[rejected]) / count
+            out.append(Pair(chosen, rejected, False, None, abs(diff), agree, count))
+    return out
+
+
+def bradley_terry_scores(items: Sequence[RankedItem]) -> list[list[float]]:
+    """Bradley–Terry log-strengths of each item's responses, fitted per item, in batches."""
+    out: list[list[float]] = [[] for _ in items]
+    by_size: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        by_size.setdefault(len(item.responses), []).append(index)
+    for n, indices in by_size.items():
+        wins = np.zeros((len(indices), n, n))
+        off_diagonal = 1.0 - np.eye(n)
+        for row, index in enumerate(indices):
+            for judgement in items[index].judgements:
+                if judgement.ranks is None:
+                    continue
+                ranks = np.asarray(judgement.ranks)
+                better = ranks[:, None] < ranks[None, :]
+                tied = (ranks[:, None] == ranks[None, :]) * off_diagonal
+                wins[row] += better + 0.5 * tied
+        logs = bradley_terry_many(wins)
+        for row, index in enumerate(indices):
+            out[index] = [float(x) for x in logs[row]]
     return out

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,12 @@ from handloop.feedback.formats import PAIR_FORMATS, RowBuilder
 from handloop.feedback.mappings import Mapping
 from handloop.feedback.options import ExportOptions, split_of
 from handloop.feedback.outputs import LoopOutput, NotAnOutput, parse_output
-from handloop.feedback.pairs import Pair, aggregated_pairs, annotator_pairs
+from handloop.feedback.pairs import (
+    Pair,
+    aggregated_pairs,
+    annotator_pairs,
+    bradley_terry_scores,
+)
 from handloop.feedback.problems import ExportInputError, NoOutputYet
 from handloop.feedback.rankings import RankedItem, rank_item
 from handloop.feedback.stats import StatsCollector
@@ -87,15 +94,28 @@ def rows_chunk(
     pairs_wanted = options.format in PAIR_FORMATS
     aggregated = options.pairs == "aggregated"
     stats = chunk.stats
+    items: list[RankedItem] = []
     for output in outputs:
         item = rank_item(output, mapping)
         stats.add(item)
-        if item.problem is not None:
-            continue
+        if item.problem is None:
+            items.append(item)
+    # Bradley–Terry fits every loop of the chunk at once: numpy per loop would be slow.
+    fitted = (
+        bradley_terry_scores(items)
+        if pairs_wanted and aggregated and options.aggregate == "bradley-terry"
+        else None
+    )
+    keep_ties = options.ties == "keep"
+    for index, item in enumerate(items):
         chunk.matched_answers += sum(1 for j in item.judgements if j.matched)
         builder = builders[split_of(item.prompt, options.test_size, options.seed)]
         if pairs_wanted:
-            builder.add_pairs(item, item_pairs(item, options))
+            if fitted is not None:
+                pairs = aggregated_pairs(item, keep_ties=keep_ties, scores=fitted[index])
+            else:
+                pairs = item_pairs(item, options)
+            builder.add_pairs(item, pairs)
         elif aggregated:
             valid = [j.ranks for j in item.judgements if j.ranks is not None]
             if valid:
@@ -142,7 +162,22 @@ def run_chunks(
     # forkserver: workers start from a clean process, safe whatever threads this one has.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["handloop.feedback.pipeline"])
-    with context.Pool(
-        jobs, initializer=_start_worker, initargs=(parallel_reader, mapping, options)
+    with ProcessPoolExecutor(
+        jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(parallel_reader, mapping, options),
     ) as pool:
-        yield from pool.imap(_work, chunks)
+        try:
+            pool.submit(_ready).result()
+        except BrokenProcessPool:
+            # Workers could not start (say, a __main__ they cannot import): work here instead.
+            pool.shutdown(wait=False, cancel_futures=True)
+            for part in chunks:
+                yield rows_chunk(reader, part, mapping, options)
+            return
+        yield from pool.map(_work, chunks)
+
+
+def _ready() -> bool:
+    return True

@@ -54,10 +54,7 @@ class FolderSource:
                 self._found = [str(self.root)]
             else:
                 found: list[str] = []
-                for dirpath, dirnames, filenames in os.walk(self.root):
-                    dirnames.sort()
-                    if OUTPUT_NAME in filenames:
-                        found.append(os.path.join(dirpath, OUTPUT_NAME))
+                _walk(str(self.root), found)
                 self._found = found
         return self._found
 
@@ -69,6 +66,22 @@ class FolderSource:
 
     def parallel_reader(self) -> Callable[[str], bytes] | None:
         return read_file
+
+
+def _walk(folder: str, found: list[str]) -> None:
+    """Depth-first, in name order; like os.walk, but with the d_type scandir already has."""
+    subfolders: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.name)
+                elif entry.name == OUTPUT_NAME and entry.is_file():
+                    found.append(entry.path)
+    except (NotADirectoryError, PermissionError, FileNotFoundError):
+        return
+    for name in sorted(subfolders):
+        _walk(os.path.join(folder, name), found)
 
 
 def read_file(location: str) -> bytes:
