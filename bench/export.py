@@ -3,6 +3,9 @@
 Generates synthetic A2I output files into a temporary folder first (not timed), then runs
 `handloop export` in a child process for TRL Parquet and for a DatasetDict, and prints
 rows/s, seconds, the child's peak memory, and their ratios to the targets (10 s, 1 GiB).
+"export process CPU" counts the export process only, not its worker processes; the
+`--jobs 1` case does all the work in one process, so its CPU seconds are the whole cost,
+a figure that other load on the machine changes less than the wall time.
 
     .venv/bin/python bench/export.py [--loops N] [--keep DIR]
 """
@@ -110,6 +113,7 @@ def main() -> None:
         cases = [
             ("TRL Parquet", base / "pairs.parquet", []),
             ("TRL DatasetDict", base / "dataset", []),
+            ("TRL Parquet, one process (--jobs 1)", base / "one.parquet", ["--jobs", "1"]),
             (
                 "TRL Parquet, aggregated (Bradley-Terry) + stats",
                 base / "agg.parquet",
