@@ -122,6 +122,8 @@ def test_tidy_table(tmp_path: Path) -> None:
     row = table.slice(0, 1).to_pylist()[0]
     assert row["field"] == "response_1_ranking" and row["value"] == '"1"'
     assert json.loads(row["input_content"])["taskObject"]["prompt"] == "prompt 0"
+    # The rows take no mapping, but the statistics do.
+    assert result.stats.summary()["valid_answers"] == 6
 
 
 def test_split_is_a_function_of_the_prompt() -> None:

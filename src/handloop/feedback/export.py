@@ -102,7 +102,7 @@ def run_export(
         chunks = run_chunks(
             locations,
             source.read,
-            None if tidy else mapping,
+            mapping,
             options,
             parallel_reader=source.parallel_reader(),
         )

@@ -87,6 +87,8 @@ def rows_chunk(
         tidy = TidyBuilder()
         for output in outputs:
             tidy.add(output)
+            if mapping is not None:  # the table takes no mapping; the statistics do
+                chunk.stats.add(rank_item(output, mapping))
         if tidy.rows:
             chunk.batches.append(("train", tidy.take()))
         return chunk

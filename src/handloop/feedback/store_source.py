@@ -61,6 +61,13 @@ class StoreSource:
         created_before_us: int | None = None,
     ) -> StoreSource:
         settings = settings or Settings()
+        # Deployments that keep outputs in an S3-compatible store (a setting newer than this
+        # reader) are exported from that store's s3:// prefix instead.
+        if getattr(settings, "output_store", "local") != "local":
+            raise ExportInputError(
+                "flow: sources read the local output store; this deployment keeps outputs in "
+                "S3: export from its s3://bucket/prefix (with --endpoint-url if needed)"
+            )
         chosen: Sequence[str] | None = None
         if not any(s.lower() == "any" for s in statuses):
             known = {s.value.lower(): s.value for s in HumanLoopStatus}
