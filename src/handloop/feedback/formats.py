@@ -86,6 +86,13 @@ class Shape:
         return (1.0, 0.0) if self.reward_labels == "1/0" else (1.0, -1.0)
 
 
+# Text columns held as indices into one list of the batch's texts (each prompt, response
+# and loop name once), so a text repeated over many rows is converted to Arrow once.
+_INDEXED = frozenset(
+    ("prompt", "chosen", "rejected", "completion_Yj", "completion_Yk", "human_loop_name")
+)
+
+
 @dataclass
 class RowBuilder:
     """Collects rows column by column; ``take()`` hands them over as a RecordBatch."""
@@ -96,33 +103,45 @@ class RowBuilder:
 
     def __post_init__(self) -> None:
         self._schema = self.shape.schema()
-        self.columns = {name: [] for name in self._schema.names}
+        self._reset()
 
-    def _text(self, text: str, role: str) -> Any:
-        return [{"role": role, "content": text}] if self.shape.conversational else text
+    def _reset(self) -> None:
+        self.columns = {name: [] for name in self._schema.names}
+        self._texts: list[str] = []
+        self.rows = 0
+
+    def _add_texts(self, item: RankedItem) -> int:
+        """Index of the item's prompt; its responses follow, then its loop name."""
+        base = len(self._texts)
+        self._texts.append(item.prompt)
+        self._texts.extend(item.responses)
+        self._texts.append(item.loop)
+        return base
 
     def add_pairs(self, item: RankedItem, pairs: list[Pair]) -> None:
         cols = self.columns
-        fmt = self.shape.format
-        prompt = self._text(item.prompt, "user")
+        notebook = self.shape.format == "notebook"
+        reward = self.shape.format == "reward"
+        prompt = self._add_texts(item)
+        first = prompt + 1  # responses[0]
+        loop = first + len(item.responses)
         for pair in pairs:
-            if fmt == "notebook":
+            cols["prompt"].append(prompt)
+            if notebook:
                 j, k = sorted((pair.chosen, pair.rejected))
                 reward_c, reward_r = self.shape.rewards(pair.tie)
-                cols["prompt"].append(item.prompt)
-                cols["completion_Yj"].append(item.responses[j])
-                cols["completion_Yk"].append(item.responses[k])
+                cols["completion_Yj"].append(first + j)
+                cols["completion_Yk"].append(first + k)
                 cols["reward_Yj"].append(reward_c if j == pair.chosen else reward_r)
                 cols["reward_Yk"].append(reward_c if k == pair.chosen else reward_r)
             else:
-                cols["prompt"].append(prompt)
-                cols["chosen"].append(self._text(item.responses[pair.chosen], "assistant"))
-                cols["rejected"].append(self._text(item.responses[pair.rejected], "assistant"))
-                if fmt == "reward":
+                cols["chosen"].append(first + pair.chosen)
+                cols["rejected"].append(first + pair.rejected)
+                if reward:
                     reward_c, reward_r = self.shape.rewards(pair.tie)
                     cols["reward_chosen"].append(reward_c)
                     cols["reward_rejected"].append(reward_r)
-            self._common(item, pair.worker_id, pair.annotators, pair.margin, pair.agreement)
+            self._common(loop, pair.worker_id, pair.annotators, pair.margin, pair.agreement)
             if self.shape.keep_ties:
                 cols["tie"].append(pair.tie)
         self.rows += len(pairs)
@@ -130,22 +149,23 @@ class RowBuilder:
     def add_ranking(
         self, item: RankedItem, ranks: tuple[float, ...], worker_id: str | None, annotators: int
     ) -> None:
-        self.columns["prompt"].append(item.prompt)
+        prompt = self._add_texts(item)
+        self.columns["prompt"].append(prompt)
         self.columns["responses"].append(list(item.responses))
         self.columns["ranking"].append(competition_ranks(ranks))
-        self._common(item, worker_id, annotators, None, None)
+        self._common(prompt + 1 + len(item.responses), worker_id, annotators, None, None)
         self.rows += 1
 
     def _common(
         self,
-        item: RankedItem,
+        loop: int,
         worker_id: str | None,
         annotators: int,
         margin: float | None,
         agreement: float | None,
     ) -> None:
         cols = self.columns
-        cols["human_loop_name"].append(item.loop)
+        cols["human_loop_name"].append(loop)
         if self.shape.aggregated:
             if "margin" in cols:
                 cols["margin"].append(margin)
@@ -155,10 +175,28 @@ class RowBuilder:
             cols["worker_id"].append(worker_id)
 
     def take(self) -> pa.RecordBatch:
-        batch = pa.RecordBatch.from_pydict(self.columns, schema=self._schema)
-        self.columns = {name: [] for name in self._schema.names}
-        self.rows = 0
+        texts = pa.array(self._texts, pa.string())
+        arrays: list[pa.Array] = []
+        for column in self._schema:
+            values = self.columns[column.name]
+            if column.name in _INDEXED:
+                array = texts.take(pa.array(values, pa.int64()))
+                if column.type != pa.string():  # conversational: one message per cell
+                    array = _messages(array, "user" if column.name == "prompt" else "assistant")
+            else:
+                array = pa.array(values, column.type)
+            arrays.append(array)
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+        self._reset()
         return batch
+
+
+def _messages(content: pa.Array, role: str) -> pa.Array:
+    """``[{"role": role, "content": text}]`` for each text, built column-wise."""
+    roles = pa.repeat(pa.scalar(role, pa.string()), len(content))
+    messages = pa.StructArray.from_arrays([roles, content], fields=list(_MESSAGE))
+    offsets = pa.array(range(len(content) + 1), pa.int32())
+    return pa.ListArray.from_arrays(offsets, messages, type=pa.list_(_MESSAGE))
 
 
 def competition_ranks(ranks: tuple[float, ...]) -> list[int]:
