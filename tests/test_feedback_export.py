@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -71,6 +72,20 @@ def test_dataset_dict_loads_with_trl_columns_and_disjoint_splits(tmp_path: Path)
     assert not set(loaded["train"]["prompt"]) & set(loaded["test"]["prompt"])
     card = (out / "README.md").read_text()
     assert "Krippendorff's alpha (ordinal)" in card and "flow-definition/llm-ranking" in card
+
+
+def test_conversational_dataset_dict_has_message_lists(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    src = write_outputs(tmp_path / "outputs", many_items(4))
+    out = tmp_path / "chat"
+    options = ExportOptions(conversational=True, test_size=0.0)
+    run_export(FolderSource(src), load_mapping("notebook"), out, options)
+    train = datasets.load_from_disk(str(out))["train"]
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    for column in ("prompt", "chosen", "rejected"):
+        assert train.data.schema.field(column).type == pa.list_(message)
+    assert train[0]["prompt"] == [{"role": "user", "content": "prompt 0"}]
+    assert train[0]["chosen"][0]["role"] == "assistant"
 
 
 def test_conversational_and_reward_formats(tmp_path: Path) -> None:

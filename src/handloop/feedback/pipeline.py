@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from typing import Any
 
 import pyarrow as pa
@@ -162,8 +163,12 @@ def run_chunks(
             yield rows_chunk(reader, part, mapping, options)
         return
     # forkserver: workers start from a clean process, safe whatever threads this one has.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["handloop.feedback.pipeline"])
+    context: BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["handloop.feedback.pipeline"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         jobs,
         mp_context=context,
