@@ -236,3 +236,75 @@ def test_invalid_file_in_a_worker_is_the_same_clear_error(tmp_path: Path) -> Non
             ExportOptions(chunk_size=5, jobs=2),
         )
     assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("folder", "mapping", "rows"),
+    [
+        (
+            "classifier-sample",
+            "classifier",
+            # worker-a picks B; worker-b's Tie gives no pair.
+            [("Seven.", "Nine.", "worker-a")],
+        ),
+        (
+            "text-ranking-sample",
+            "text-ranking",
+            # Clarity ranks [1, 3, 1] (ties allowed): 0 and 2 tie, both beat 1.
+            [
+                (
+                    "Exercise improves heart health, mood and sleep.",
+                    "It is good.",
+                    "worker-c",
+                ),
+                (
+                    "Regular activity lowers disease risk and boosts energy.",
+                    "It is good.",
+                    "worker-c",
+                ),
+            ],
+        ),
+        (
+            "text-ranking-sample",
+            '{"base": "text-ranking", "dimension": "Inclusivity"}',
+            [
+                ("Exercise improves heart health, mood and sleep.", "It is good.", "worker-c"),
+                (
+                    "Regular activity lowers disease risk and boosts energy.",
+                    "Exercise improves heart health, mood and sleep.",
+                    "worker-c",
+                ),
+                (
+                    "Regular activity lowers disease risk and boosts energy.",
+                    "It is good.",
+                    "worker-c",
+                ),
+            ],
+        ),
+    ],
+)
+def test_golden_element_outputs(
+    tmp_path: Path, folder: str, mapping: str, rows: list[tuple[str, str, str]]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    result = run_export(
+        FolderSource(FIXTURES / folder), load_mapping(mapping), out, ExportOptions()
+    )
+    got = [(r["chosen"], r["rejected"], r["worker_id"]) for r in read_jsonl(out)]
+    assert got == rows
+    assert result.stats.summary()["valid_answers"] == result.stats.answers
+
+
+def test_text_ranking_display_order_feeds_position_bias() -> None:
+    from handloop.feedback.outputs import parse_output
+    from handloop.feedback.rankings import rank_item
+    from handloop.feedback.stats import StatsCollector
+
+    path = next((FIXTURES / "text-ranking-sample").rglob("output.json"))
+    item = rank_item(parse_output(path.read_bytes(), str(path)), load_mapping("text-ranking"))
+    stats = StatsCollector()
+    stats.add(item)
+    bias = stats.summary()["position_bias"]
+    # Shown first was response 2, tied for best on Clarity: not "strictly best".
+    assert bias["first_shown_best_rate"] == 0.0
+    assert bias["first_shown_pair_win_rate"] == 1.0  # it beats response 1, ties response 0
