@@ -8,10 +8,12 @@ depend on the number of workers.
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -183,7 +185,19 @@ def run_chunks(
             for part in chunks:
                 yield rows_chunk(reader, part, mapping, options)
             return
-        yield from pool.map(_work, chunks)
+        # A bounded window of chunks in flight keeps memory flat if writing falls behind.
+        remaining = iter(chunks)
+        pending = deque(pool.submit(_work, part) for part in islice(remaining, 2 * jobs))
+        try:
+            while pending:
+                done = pending.popleft().result()
+                following = next(remaining, None)
+                if following is not None:
+                    pending.append(pool.submit(_work, following))
+                yield done
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _ready() -> bool:
