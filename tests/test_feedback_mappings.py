@@ -22,13 +22,13 @@ class Case:
     n: int = 3
 
 
-def text_ranking(ranks: list[Any], allow_tie: bool = False, **extra: Any) -> dict[str, Any]:
+def text_ranking(ranks: list[Any], allow_tie: bool | None = False, **extra: Any) -> dict[str, Any]:
+    clarity: dict[str, Any] = {"dimension": "Clarity", "ranks": ranks}
+    if allow_tie is not None:
+        clarity["allowTie"] = allow_tie
     return {
         "textRanking": {
-            "dimensions": [
-                {"name": "Clarity", "allowTie": allow_tie, "ranks": ranks},
-                {"name": "Safety", "allowTie": True, "ranks": [1, 1, 1]},
-            ],
+            "ranking": [clarity, {"dimension": "Safety", "allowTie": True, "ranks": [1, 1, 1]}],
             **extra,
         }
     }

@@ -148,5 +148,5 @@ def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOpti
 def _reads(mapping: Mapping) -> str:
     if mapping.kind == "rank-fields":
         return f"fields named {mapping.field}"
-    shape = "label" if mapping.kind == "label" else "dimensions"
+    shape = "label" if mapping.kind == "label" else "ranking"
     return f'{mapping.field or "an answer field"} holding {{"{shape}": ...}}'

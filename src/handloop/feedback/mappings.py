@@ -9,8 +9,8 @@ answer ranks them. Three kinds:
   for ratings). This is the notebook's convention.
 - ``label``: a crowd-classifier answer ``{name: {"label": ...}}`` naming the best response;
   the others tie below it.
-- ``text-ranking``: a crowd-text-ranking answer ``{name: {"dimensions": [{"name",
-  "allowTie", "ranks": [...]}], "displayOrder": [...]}}`` (see docs/export.md).
+- ``text-ranking``: a crowd-text-ranking answer ``{name: {"ranking": [{"dimension",
+  "ranks": [...], "allowTie"?}], "displayOrder"?: [...]}}`` (see docs/export.md).
 
 Ranks are normalised so that lower is better; ``None`` marks an invalid answer, with a
 reason.
@@ -128,7 +128,7 @@ class Mapping:
         return tuple(ranks), None
 
     def _find_field(self, answer: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        key = "label" if self.kind == "label" else "dimensions"
+        key = "label" if self.kind == "label" else "ranking"
         if self.field:
             value = answer.get(self.field)
             return (self.field, value) if isinstance(value, dict) and key in value else None
@@ -164,15 +164,15 @@ class Mapping:
     ) -> tuple[tuple[float, ...] | None, str | None]:
         found = self._find_field(answer)
         if found is None:
-            return None, f"no {self.field or 'crowd-text-ranking'} answer with dimensions"
+            return None, f"no {self.field or 'crowd-text-ranking'} answer with a ranking"
         name, value = found
-        dimensions = value["dimensions"]
+        dimensions = value["ranking"]
         if not isinstance(dimensions, list) or not dimensions:
-            return None, f"{name}.dimensions is empty"
+            return None, f"{name}.ranking is empty"
         chosen = None
         for dim in dimensions:
             if isinstance(dim, dict) and (
-                self.dimension is None or dim.get("name") == self.dimension
+                self.dimension is None or dim.get("dimension") == self.dimension
             ):
                 chosen = dim
                 break
@@ -189,7 +189,10 @@ class Mapping:
             if not 1 <= number <= n:
                 return None, f"{name}: rank {_fmt(number)} is outside 1..{n}"
             numbers.append(number)
-        strict = self.permutation if self.permutation is not None else not chosen.get("allowTie")
+        # Without allowTie in the answer, the element already refused ties where the
+        # template forbids them: accept what it let through.
+        allow_tie = chosen.get("allowTie", True)
+        strict = self.permutation if self.permutation is not None else not allow_tie
         if strict and sorted(numbers) != [float(i) for i in range(1, n + 1)]:
             return None, f"{name}: ranks are not a permutation of 1..{n}"
         return tuple(numbers), None
