@@ -232,7 +232,7 @@ class HumanLoops:
         """Move every Stopping loop to Stopped; the names of those moved."""
 
         def op(conn: Connection) -> builtins.list[str]:
-            names = builtins.list(
+            names: builtins.list[str] = builtins.list(
                 conn.scalars(
                     select(human_loops.c.name).where(
                         human_loops.c.status == HumanLoopStatus.STOPPING.value

@@ -78,9 +78,13 @@ class HumanTaskUis:
             ui_id = conn.scalar(select(human_task_uis.c.id).where(human_task_uis.c.name == name))
             if ui_id is None:
                 raise ResourceNotFound(f"Human task UI {name} does not exist.")
-            users = conn.scalars(
-                select(flow_definitions.c.name).where(flow_definitions.c.human_task_ui_id == ui_id)
-            ).all()
+            users: list[str] = list(
+                conn.scalars(
+                    select(flow_definitions.c.name).where(
+                        flow_definitions.c.human_task_ui_id == ui_id
+                    )
+                )
+            )
             if users:
                 raise ResourceInUse(
                     f"Human task UI {name} is used by flow definition(s) {', '.join(users)}; "

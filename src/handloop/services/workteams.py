@@ -139,9 +139,11 @@ class Workteams:
             team_id = conn.scalar(select(workteams.c.id).where(workteams.c.name == name))
             if team_id is None:
                 raise ResourceNotFound(f"Workteam {name} does not exist.")
-            users = conn.scalars(
-                select(flow_definitions.c.name).where(flow_definitions.c.workteam_id == team_id)
-            ).all()
+            users: list[str] = list(
+                conn.scalars(
+                    select(flow_definitions.c.name).where(flow_definitions.c.workteam_id == team_id)
+                )
+            )
             if users:
                 raise ResourceInUse(
                     f"Workteam {name} is used by flow definition(s) {', '.join(users)}; "
