@@ -199,3 +199,23 @@ def test_s3_prefix_that_cannot_be_listed_is_one_line(server: LiveServer, tmp_pat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "s3://no-such-bucket/outputs" in lines[0], result.stderr
     assert not out.exists()
+
+
+def test_loops_are_paged_by_keyset_in_creation_order(
+    server: LiveServer, loops: dict[str, Any]
+) -> None:
+    from handloop.services.exports import iter_flow_loops
+    from handloop.store import Database
+
+    db = Database(server.database_url or f"sqlite:///{server.data_dir / 'handloop.db'}")
+    try:
+        batches = list(iter_flow_loops(db, FLOW, statuses=None, batch_size=4))
+        completed = [r.name for b in iter_flow_loops(db, FLOW, batch_size=3) for r in b]
+    finally:
+        db.close()
+    refs = [ref for batch in batches for ref in batch]
+    assert [len(b) for b in batches] == [4, 2]
+    assert [r.name for r in refs] == loops["names"]  # started in this order
+    assert [r.created_us for r in refs] == sorted(r.created_us for r in refs)
+    assert completed == loops["names"][:4]
+    assert all(r.output_uri.startswith(f"s3://review-bucket/results/{FLOW}/") for r in refs)
