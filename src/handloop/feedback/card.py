@@ -53,6 +53,12 @@ def dataset_card(
         "|---|---|",
         *(f"| {split} | {count} |" for split, count in result.rows.items()),
         "",
+        "## Columns",
+        "",
+        *(f"- `{f.name}`: {f.type}" for f in _schema(options)),
+        "",
+        "See handloop's docs/export.md for what each column means.",
+        "",
         "## Counts",
         "",
         f"- output files read: {result.outputs}",
@@ -87,3 +93,9 @@ def dataset_card(
         lines.append(f"- {json.dumps(entry, sort_keys=True)}")
     lines.append("")
     return "\n".join(lines)
+
+
+def _schema(options: ExportOptions) -> Any:
+    from handloop.feedback.tidy import TIDY_SCHEMA
+
+    return TIDY_SCHEMA if options.format == "tidy" else options.shape.schema()
