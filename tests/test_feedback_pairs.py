@@ -207,3 +207,29 @@ def test_bradley_terry_in_batches_matches_one_at_a_time() -> None:
         assert aggregated_pairs(item, method="bradley-terry") == aggregated_pairs(
             item, scores=scores
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(rankings, st.sampled_from(["mean-rank", "bradley-terry"]), st.booleans())
+def test_aggregated_pair_properties(
+    ranked: tuple[int, list[list[int]]], method: str, keep_ties: bool
+) -> None:
+    n, marks = ranked
+    item = build(0, n, marks)
+    pairs = aggregated_pairs(item, method=method, keep_ties=keep_ties)  # type: ignore[arg-type]
+    seen = {frozenset((p.chosen, p.rejected)) for p in pairs}
+    assert len(seen) == len(pairs) <= math.comb(n, 2)  # one row per response pair at most
+    if keep_ties:
+        assert len(pairs) == math.comb(n, 2)
+    means = [sum(m[i] for m in marks) / len(marks) for i in range(n)]
+    for p in pairs:
+        assert p.annotators == len(marks) and p.worker_id is None
+        assert 0.0 <= (p.agreement or 0.0) <= 1.0 and (p.margin or 0.0) >= 0.0
+        if not p.tie and method == "mean-rank":
+            assert means[p.chosen] < means[p.rejected]
+        if p.tie:
+            assert p.margin == 0.0
+    if all(m == marks[0] for m in marks) and len(set(marks[0])) == n:
+        # Unanimous strict rankings: every method keeps that order, with full agreement.
+        assert len(pairs) == math.comb(n, 2)
+        assert all(marks[0][p.chosen] < marks[0][p.rejected] and p.agreement == 1.0 for p in pairs)
