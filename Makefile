@@ -39,6 +39,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/start_loops.py
 	$(BIN)/python bench/describe_list.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/export.py
 
 ## conformance: every corpus template in headless Chromium; prints the table and totals
 conformance: $(BIN)/.installed

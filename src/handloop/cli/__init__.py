@@ -20,9 +20,9 @@ def main() -> None:
 def _register() -> None:
     # Imported here so that `handloop --help` lists every command and importing this
     # package has no other side effects.
-    from handloop.cli import keys, server, templates
+    from handloop.cli import export, keys, server, templates
 
-    for module in (server, keys, templates):
+    for module in (server, keys, templates, export):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,152 @@
+"""The export: source -> outputs -> rankings -> rows (pairs, rankings or tidy) -> a writer.
+
+Streams: output files are handled in chunks (in worker processes when ``jobs`` > 1), rows
+reach the writer as Arrow batches, statistics are gathered as compact arrays. Nothing is
+moved into place unless rows were written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from handloop.feedback.card import dataset_card
+from handloop.feedback.mappings import Mapping
+from handloop.feedback.options import ExportOptions, split_of
+from handloop.feedback.pipeline import ChunkResult, item_pairs, run_chunks
+from handloop.feedback.problems import ExportInputError
+from handloop.feedback.sources import OutputSource
+from handloop.feedback.stats import StatsCollector
+from handloop.feedback.tidy import TIDY_SCHEMA
+from handloop.feedback.writers import SPLITS, Sink, open_sink
+
+__all__ = ["ExportOptions", "ExportResult", "item_pairs", "run_export", "split_of"]
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    outputs: int = 0
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+    invalid_files: list[str] = field(default_factory=list)
+    invalid_file_count: int = 0
+    matched_answers: int = 0
+    loops_without_output: int = 0  # store source: unfinished loops have no output yet
+    stats: StatsCollector = field(default_factory=StatsCollector)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    def add(self, chunk: ChunkResult) -> None:
+        self.outputs += chunk.outputs
+        self.invalid_file_count += chunk.invalid_file_count
+        self.invalid_files.extend(chunk.invalid_files[: max(0, 20 - len(self.invalid_files))])
+        self.matched_answers += chunk.matched_answers
+        self.loops_without_output += chunk.loops_without_output
+        self.stats.merge(chunk.stats)
+
+
+class _Batcher:
+    """Gathers chunk batches per split and hands the writer about ``batch_rows`` at a time."""
+
+    def __init__(self, sink: Sink, result: ExportResult, batch_rows: int) -> None:
+        self.sink, self.result, self.batch_rows = sink, result, batch_rows
+        self.pending: dict[str, list[pa.RecordBatch]] = {split: [] for split in SPLITS}
+        self.sizes = dict.fromkeys(SPLITS, 0)
+
+    def add(self, split: str, batch: pa.RecordBatch) -> None:
+        self.pending[split].append(batch)
+        self.sizes[split] += batch.num_rows
+        if self.sizes[split] >= self.batch_rows:
+            self.flush(split)
+
+    def flush(self, split: str) -> None:
+        batches = self.pending[split]
+        if not batches:
+            return
+        self.sink.write(pa.Table.from_batches(batches), split)
+        self.result.rows[split] += self.sizes[split]
+        self.pending[split], self.sizes[split] = [], 0
+
+
+def run_export(
+    source: OutputSource,
+    mapping: Mapping,
+    path: Path,
+    options: ExportOptions,
+    *,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Export ``source`` to ``path``; ExportInputError (and nothing written) on bad input."""
+    result = ExportResult(path=path)
+    tidy = options.format == "tidy"
+    locations = source.locations()
+    if not locations:
+        raise ExportInputError(f"no A2I output files (output.json) found in {source.description}")
+    schema = TIDY_SCHEMA if tidy else options.shape.schema()
+    sink = open_sink(path, schema, overwrite=options.overwrite)
+    try:
+        if progress is not None:
+            progress.start(len(locations))
+        batcher = _Batcher(sink, result, options.batch_rows)
+        chunks = run_chunks(
+            locations,
+            source.read,
+            mapping,
+            options,
+            parallel_reader=source.parallel_reader(),
+        )
+        for chunk in chunks:
+            result.add(chunk)
+            for split, batch in chunk.batches:
+                batcher.add(split, batch)
+            if progress is not None:
+                progress.advance(chunk.locations)
+        for split in SPLITS:
+            batcher.flush(split)
+        if result.total_rows == 0 or (not tidy and result.matched_answers == 0):
+            raise ExportInputError(_nothing_message(result, mapping, options))
+        sink.commit(dataset_card(result, mapping, options, source))
+    except BaseException:
+        sink.abort()
+        raise
+    return result
+
+
+def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOptions) -> str:
+    stats = result.stats
+    if result.outputs == 0 and result.loops_without_output:
+        return f"none of the {result.loops_without_output} loop(s) has an output file yet"
+    if options.format == "tidy":
+        return f"the {result.outputs} output file(s) hold no answers: nothing to export"
+    if stats.unusable_items and not stats.answers:
+        reason, count = stats.unusable_items.most_common(1)[0]
+        return (
+            f"mapping '{mapping.name}' matches nothing: {count} of {stats.items} loop(s) "
+            f"have {reason}"
+        )
+    if result.matched_answers == 0:
+        return (
+            f"mapping '{mapping.name}' matches no answer in {result.outputs} output file(s) "
+            f"({stats.answers} answers; the mapping reads {_reads(mapping)})"
+        )
+    reasons = ", ".join(f"{r} ({c})" for r, c in stats.invalid_reasons.most_common(3))
+    tail = f"; invalid answers: {reasons}" if reasons else ""
+    return f"no rows to export: every pair was a tie or every answer invalid{tail}"
+
+
+def _reads(mapping: Mapping) -> str:
+    if mapping.kind == "rank-fields":
+        return f"fields named {mapping.field}"
+    shape = "label" if mapping.kind == "label" else "ranking"
+    return f'{mapping.field or "an answer field"} holding {{"{shape}": ...}}'

@@ -1,0 +1,45 @@
+"""What shapes an export besides its source, mapping and target; the split by prompt."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from handloop.feedback.formats import Format, Shape
+from handloop.feedback.pairs import Aggregate
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    format: Format = "trl"
+    pairs: Literal["per-annotator", "aggregated"] = "per-annotator"
+    aggregate: Aggregate = "mean-rank"
+    ties: Literal["drop", "keep"] = "drop"
+    reward_labels: Literal["1/0", "1/-1"] = "1/0"
+    conversational: bool = False
+    test_size: float = 0.1
+    seed: int = 0
+    skip_invalid_files: bool = False
+    overwrite: bool = False
+    batch_rows: int = 65_536
+    jobs: int = 1  # worker processes that parse and pair outputs
+    chunk_size: int = 2_000  # output files per unit of work
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(
+            format=self.format,
+            aggregated=self.pairs == "aggregated",
+            keep_ties=self.ties == "keep",
+            conversational=self.conversational,
+            reward_labels=self.reward_labels,
+        )
+
+
+def split_of(prompt: str, test_size: float, seed: int) -> str:
+    """'train' or 'test', fixed by the prompt's text, so no prompt is in both."""
+    if test_size <= 0:
+        return "train"
+    digest = hashlib.blake2b(f"{seed}\x00{prompt}".encode(), digest_size=8).digest()
+    return "test" if int.from_bytes(digest, "big") / 2**64 < test_size else "train"

@@ -1,0 +1,112 @@
+"""Preference pairs from rankings, within one loop (so one prompt) only.
+
+Ranks are compared as numbers; equal ranks are a tie, which gives no preference unless
+ties are kept (then a row marked ``tie``). Several annotators give either one pair per
+annotator, or one aggregated pair per response pair (mean rank or Bradley–Terry) with a
+margin and the share of annotators who agree with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from handloop.feedback.bradley_terry import bradley_terry_many
+from handloop.feedback.rankings import RankedItem
+
+Aggregate = Literal["mean-rank", "bradley-terry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """``chosen`` is preferred to ``rejected`` (response indices), or a tie."""
+
+    chosen: int
+    rejected: int
+    tie: bool
+    worker_id: str | None  # None for aggregated pairs
+    margin: float | None  # aggregated: how far apart the two are
+    agreement: float | None  # aggregated: share of annotators preferring chosen
+    annotators: int  # annotators who ranked both
+
+
+def annotator_pairs(item: RankedItem, *, keep_ties: bool = False) -> list[Pair]:
+    """One pair per annotator and response pair they did not tie (ties kept if asked)."""
+    out: list[Pair] = []
+    n = len(item.responses)
+    for judgement in item.judgements:
+        ranks = judgement.ranks
+        if ranks is None:
+            continue
+        for i in range(n):
+            for j in range(i + 1, n):
+                if ranks[i] < ranks[j]:
+                    out.append(Pair(i, j, False, judgement.worker_id, None, None, 1))
+                elif ranks[j] < ranks[i]:
+                    out.append(Pair(j, i, False, judgement.worker_id, None, None, 1))
+                elif keep_ties:
+                    out.append(Pair(i, j, True, judgement.worker_id, None, None, 1))
+    return out
+
+
+def aggregated_pairs(
+    item: RankedItem,
+    *,
+    method: Aggregate = "mean-rank",
+    keep_ties: bool = False,
+    scores: Sequence[float] | None = None,
+) -> list[Pair]:
+    """One pair per response pair, from every valid annotator's ranking of the loop.
+
+    ``scores`` (higher is better) may be given when computed for many loops at once (see
+    ``bradley_terry_scores``); otherwise they come from ``method``.
+    """
+    valid = [j.ranks for j in item.judgements if j.ranks is not None]
+    if not valid:
+        return []
+    n = len(item.responses)
+    if scores is None:
+        if method == "mean-rank":
+            scores = [-sum(r[i] for r in valid) / len(valid) for i in range(n)]
+        else:
+            scores = list(bradley_terry_scores([item])[0])
+    count = len(valid)
+    out: list[Pair] = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            diff = scores[i] - scores[j]
+            if abs(diff) < 1e-9:
+                if keep_ties:
+                    agree = sum(1 for r in valid if r[i] == r[j]) / count
+                    out.append(Pair(i, j, True, None, 0.0, agree, count))
+                continue
+            chosen, rejected = (i, j) if diff > 0 else (j, i)
+            agree = sum(1 for r in valid if r[chosen] < r[rejected]) / count
+            out.append(Pair(chosen, rejected, False, None, abs(diff), agree, count))
+    return out
+
+
+def bradley_terry_scores(items: Sequence[RankedItem]) -> list[list[float]]:
+    """Bradley–Terry log-strengths of each item's responses, fitted per item, in batches."""
+    out: list[list[float]] = [[] for _ in items]
+    by_size: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        by_size.setdefault(len(item.responses), []).append(index)
+    for n, indices in by_size.items():
+        wins = np.zeros((len(indices), n, n))
+        off_diagonal = 1.0 - np.eye(n)
+        for row, index in enumerate(indices):
+            for judgement in items[index].judgements:
+                if judgement.ranks is None:
+                    continue
+                ranks = np.asarray(judgement.ranks)
+                better = ranks[:, None] < ranks[None, :]
+                tied = (ranks[:, None] == ranks[None, :]) * off_diagonal
+                wins[row] += better + 0.5 * tied
+        logs = bradley_terry_many(wins)
+        for row, index in enumerate(indices):
+            out[index] = [float(x) for x in logs[row]]
+    return out

@@ -1,0 +1,63 @@
+"""An S3 prefix as a source, through boto3 (standard AWS configuration, or --endpoint-url)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from handloop.feedback.problems import ExportInputError
+from handloop.feedback.sources import OUTPUT_NAME
+
+
+@dataclass
+class S3Source:
+    """Every ``output.json`` under ``s3://bucket/prefix``."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    description: str = ""
+    _found: list[str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, uri: str, *, endpoint_url: str | None = None) -> S3Source:
+        import boto3
+
+        bucket, _, prefix = uri[5:].partition("/")
+        if not bucket:
+            raise ExportInputError(f"'{uri}' names no bucket (s3://bucket/prefix)")
+        client = boto3.client("s3", endpoint_url=endpoint_url)
+        return cls(client=client, bucket=bucket, prefix=prefix, description=uri)
+
+    def locations(self) -> list[str]:
+        if self._found is None:
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            found: list[str] = []
+            try:
+                paginator = self.client.get_paginator("list_objects_v2")
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                    for obj in page.get("Contents", []):
+                        key = obj["Key"]
+                        if key == OUTPUT_NAME or key.endswith("/" + OUTPUT_NAME):
+                            found.append(f"s3://{self.bucket}/{key}")
+            except (BotoCoreError, ClientError) as exc:
+                raise ExportInputError(f"cannot list {self.description}: {exc}") from None
+            self._found = found
+        return self._found
+
+    def read(self, location: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = location[len(f"s3://{self.bucket}/") :]
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            raise OSError(f"{location}: {exc}") from None
+        return body
+
+    def provenance(self) -> list[dict[str, Any]]:
+        return []
+
+    def parallel_reader(self) -> None:
+        return None  # boto3 clients stay in the process that made them
