@@ -26,7 +26,9 @@ class HandloopApp:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: object) -> AsyncIterator[None]:
         self.services.db.start()
-        scheduler = asyncio.create_task(Scheduler(self.services.human_loops).run())
+        # A crash between an output file and its Completed status is finished here.
+        await self.services.outputs.repair()
+        scheduler = asyncio.create_task(Scheduler(self.services).run())
         try:
             yield
         finally:

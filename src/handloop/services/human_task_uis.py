@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ class HumanTaskUis:
             ui_id = conn.scalar(select(human_task_uis.c.id).where(human_task_uis.c.name == name))
             if ui_id is None:
                 raise ResourceNotFound(f"Human task UI {name} does not exist.")
-            users = conn.scalars(
+            users: Sequence[str] = conn.scalars(
                 select(flow_definitions.c.name).where(flow_definitions.c.human_task_ui_id == ui_id)
             ).all()
             if users:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, exists, insert, select, update
@@ -139,7 +140,7 @@ class Workteams:
             team_id = conn.scalar(select(workteams.c.id).where(workteams.c.name == name))
             if team_id is None:
                 raise ResourceNotFound(f"Workteam {name} does not exist.")
-            users = conn.scalars(
+            users: Sequence[str] = conn.scalars(
                 select(flow_definitions.c.name).where(flow_definitions.c.workteam_id == team_id)
             ).all()
             if users:

@@ -116,7 +116,12 @@ class Database:
         return await asyncio.wrap_future(fut)
 
     def write_now(self, op: WriteOp[T]) -> T:
-        """Run ``op`` in its own transaction on the calling thread (CLI, start-up)."""
+        """Run ``op`` in its own transaction on the calling thread (CLI, start-up); once the
+        writer thread runs, through it (waiting), as SQLite has one writer connection."""
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            fut: Future[T] = Future()
+            self._queue.put((op, fut))
+            return fut.result()
         with self.write_engine.begin() as conn:
             return op(conn)
 
