@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 
 ## run: start the service on SQLite + a local folder (./data)
 run: $(BIN)/.installed
-	$(BIN)/handloop serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
+	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 ## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
 test: $(BIN)/.installed lint
