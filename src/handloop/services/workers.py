@@ -255,7 +255,7 @@ class Workers:
             ).first()
         )
         if row is None or row.used_at is not None or row.expires_at <= self._clock():
-            raise NotSignedIn("This sign-up link is not valid: it was used or has expired.")
+            raise ValidationError("This sign-up link is not valid: it was used or has expired.")
         return str(row.email)
 
     async def accept_invitation(self, token: str, password: str) -> Worker:
@@ -269,14 +269,14 @@ class Workers:
                 select(invitations).where(invitations.c.token_sha256 == token_digest(token))
             ).first()
             if row is None or row.used_at is not None or row.expires_at <= now:
-                raise NotSignedIn("This sign-up link is not valid: it was used or has expired.")
+                raise ValidationError("This sign-up link is not valid: it was used or has expired.")
             used = conn.execute(
                 update(invitations)
                 .where(invitations.c.id == row.id, invitations.c.used_at.is_(None))
                 .values(used_at=now)
             )
             if used.rowcount != 1:
-                raise NotSignedIn("This sign-up link was just used.")
+                raise ValidationError("This sign-up link was just used.")
             return self._insert(conn, row.email, hashed, list(row.groups))
 
         return await self._db.write(op)
