@@ -131,3 +131,55 @@ def loop_status(server: LiveServer, name: str) -> str:
     a2i = server.client("sagemaker-a2i-runtime")
     status: str = a2i.describe_human_loop(HumanLoopName=name)["HumanLoopStatus"]
     return status
+
+
+def work_until_done(
+    url: str,
+    email: str,
+    flow: str,
+    *,
+    answer: Callable[[dict[str, Any]], dict[str, Any]],
+    release_every: int = 0,
+    deadline: float = 300.0,
+) -> int:
+    """A simulated worker: claim and submit until no task is left for them; survives the
+    server going away (retries until ``deadline``). The number of answers accepted."""
+    end = time.monotonic() + deadline
+    done = 0
+    client: PortalClient | None = None
+    attempts = 0
+    while time.monotonic() < end:
+        try:
+            if client is None:
+                client = _RemoteClient(url, email)
+            task = client.claim(flow)
+            if task is None:
+                return done
+            attempts += 1
+            if release_every and attempts % release_every == 0:
+                client.post(f"/api/tasks/{task['taskId']}/release")
+                continue
+            response = client.submit(task["taskId"], answer(task))
+            if response.status_code == 204:
+                done += 1
+            elif response.status_code != 409:  # 409: our earlier try went through
+                raise AssertionError(f"submit: {response.status_code} {response.text}")
+        except (httpx.TransportError, _ServerDown):
+            time.sleep(0.2)
+    raise AssertionError(f"{email} did not finish in {deadline} s")
+
+
+class _ServerDown(Exception):
+    pass
+
+
+class _RemoteClient(PortalClient):
+    """A PortalClient on a URL, whose sign-in tolerates a restarting server."""
+
+    def __init__(self, url: str, email: str, password: str = "password123") -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+        response = self.http.post("/api/session", json={"email": email, "password": password})
+        if response.status_code != 200:
+            raise _ServerDown(response.text)
+        self.worker_id = response.json()["workerId"]
+        self.csrf = response.json()["csrfToken"]
