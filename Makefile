@@ -38,6 +38,7 @@ fmt: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/start_loops.py
 	$(BIN)/python bench/describe_list.py
+	$(BIN)/python bench/workers.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from handloop.domain.outputs import split_s3_uri
+from handloop.domain.records import Worker
 from handloop.errors import NotSignedIn, ResourceNotFound, TaskGone, ValidationError
 from handloop.store.tables import events
 from tests.lifecycle_support import Harness, fresh_harness
@@ -18,6 +19,11 @@ from tests.lifecycle_support import Harness, fresh_harness
 def h(tmp_path: Path, database_url: str | None) -> Iterator[Harness]:
     with fresh_harness(tmp_path, database_url) as harness:
         yield harness
+
+
+def claim_id(h: Harness, worker: Worker, flow: str) -> str | None:
+    task = h.run(h.services.tasks.claim(worker, flow))
+    return None if task is None else task.public_id
 
 
 def output_of(h: Harness, name: str) -> dict[str, object]:
@@ -35,7 +41,7 @@ def test_one_answer_completes_the_loop_with_the_output_file(h: Harness) -> None:
     flow = h.flow("rank", "g1")
     alice = h.worker("alice@example.com", "g1")
     h.start(flow, "loop-1", {"prompt": "hi"})
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
     task = h.run(h.services.tasks.get(alice, task_id))
     assert task.human_loop_name == "loop-1" and json.loads(task.input_content) == {"prompt": "hi"}
@@ -68,14 +74,14 @@ def test_task_count_two_needs_two_distinct_workers(h: Harness) -> None:
     alice = h.worker("alice@example.com", "g1")
     bob = h.worker("bob@example.com", "g1")
     h.start(flow, "loop-1")
-    first = h.run(h.services.tasks.claim(alice, flow))
+    first = claim_id(h, alice, flow)
     assert first is not None
     # Alice holds it: claiming again gives her the same task, never a second turn.
-    assert h.run(h.services.tasks.claim(alice, flow)) == first
+    assert claim_id(h, alice, flow) == first
     h.run(h.services.tasks.submit(alice, first, {"x": "a"}))
     assert h.status("loop-1") == "InProgress"
-    assert h.run(h.services.tasks.claim(alice, flow)) is None
-    second = h.run(h.services.tasks.claim(bob, flow))
+    assert claim_id(h, alice, flow) is None
+    second = claim_id(h, bob, flow)
     assert second is not None
     h.run(h.services.tasks.submit(bob, second, {"x": "b"}))
     assert h.status("loop-1") == "Completed"
@@ -90,8 +96,8 @@ def test_workers_outside_the_team_see_nothing_and_are_refused_by_id(h: Harness) 
     h.start(flow, "loop-1")
     assert h.run(h.services.tasks.jobs(mallory)) == []
     with pytest.raises(ResourceNotFound):
-        h.run(h.services.tasks.claim(mallory, flow))
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+        claim_id(h, mallory, flow)
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
     for action in (
         lambda: h.services.tasks.get(mallory, task_id),
@@ -111,19 +117,19 @@ def test_release_returns_the_task_and_decline_hides_the_loop(h: Harness) -> None
     h.start(flow, "loop-1")
     [job] = h.run(h.services.tasks.jobs(alice))
     assert job.waiting == 1 and job.title == "Title of rank"
-    first = h.run(h.services.tasks.claim(alice, flow))
+    first = claim_id(h, alice, flow)
     assert first is not None
     assert h.run(h.services.tasks.jobs(alice))[0].waiting == 0
     h.run(h.services.tasks.release(alice, first))
     with pytest.raises(ResourceNotFound):
         h.run(h.services.tasks.submit(alice, first, {"x": "late"}))
-    again = h.run(h.services.tasks.claim(alice, flow))
+    again = claim_id(h, alice, flow)
     assert again is not None and again != first
     h.run(h.services.tasks.decline(alice, again))
-    assert h.run(h.services.tasks.claim(alice, flow)) is None
+    assert claim_id(h, alice, flow) is None
     assert h.run(h.services.tasks.jobs(alice))[0].waiting == 0
     bob = h.worker("bob@example.com", "g1")
-    assert h.run(h.services.tasks.claim(bob, flow)) is not None
+    assert claim_id(h, bob, flow) is not None
 
 
 def test_lease_expiry_returns_the_task_to_the_pool(h: Harness) -> None:
@@ -131,14 +137,14 @@ def test_lease_expiry_returns_the_task_to_the_pool(h: Harness) -> None:
     alice = h.worker("alice@example.com", "g1")
     bob = h.worker("bob@example.com", "g1")
     h.start(flow, "loop-1")
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
-    assert h.run(h.services.tasks.claim(bob, flow)) is None
+    assert claim_id(h, bob, flow) is None
     h.clock.advance(31)
     with pytest.raises(TaskGone):
         h.run(h.services.tasks.submit(alice, task_id, {"x": "late"}))
     assert h.run(h.services.tasks.expire_leases()) == 1
-    bobs = h.run(h.services.tasks.claim(bob, flow))
+    bobs = claim_id(h, bob, flow)
     assert bobs is not None
     h.run(h.services.tasks.submit(bob, bobs, {"x": "b"}))
     assert h.status("loop-1") == "Completed"
@@ -148,7 +154,7 @@ def test_availability_expiry_fails_the_loop(h: Harness) -> None:
     flow = h.flow("rank", "g1", lifetime=60)
     alice = h.worker("alice@example.com", "g1")
     h.start(flow, "loop-1")
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
     h.clock.advance(61)
     assert h.run(h.services.tasks.expire_loops()) == 1
@@ -163,7 +169,7 @@ def test_stop_revokes_leases_and_delete_follows_a2i(h: Harness) -> None:
     flow = h.flow("rank", "g1")
     alice = h.worker("alice@example.com", "g1")
     h.start(flow, "loop-1")
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
     with pytest.raises(ValidationError):
         h.run(h.services.human_loops.delete("loop-1"))
@@ -185,7 +191,7 @@ def test_a_crash_between_output_and_status_is_repaired(h: Harness) -> None:
     flow = h.flow("rank", "g1")
     alice = h.worker("alice@example.com", "g1")
     h.start(flow, "loop-1")
-    task_id = h.run(h.services.tasks.claim(alice, flow))
+    task_id = claim_id(h, alice, flow)
     assert task_id is not None
     completed: list[int] = []
     real = h.services.outputs.complete

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.types import Receive, Scope, Send
 
@@ -25,6 +26,10 @@ class HandloopApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: object) -> AsyncIterator[None]:
+        # Database reads run in threads: as many as the read pool has connections.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=16, thread_name_prefix="handloop-io")
+        )
         self.services.db.start()
         # A crash between an output file and its Completed status is finished here.
         await self.services.outputs.repair()

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -57,6 +58,8 @@ class Outputs:
         self._clock = clock
         self._arns = arns
         self._blobs = blobs
+        # File writes wait on fsync: their own threads, so they never hold up database reads.
+        self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handloop-outputs")
 
     async def complete(self, loop_id: int) -> bool:
         """Write the loop's output (once) and mark it Completed; False if it is not due."""
@@ -82,7 +85,9 @@ class Outputs:
         if found is None:
             return False
         bucket, key = split_s3_uri(found[0])
-        await asyncio.to_thread(self._blobs.put, bucket, key, found[1], if_absent=True)
+        await asyncio.get_running_loop().run_in_executor(
+            self._writers, lambda: self._blobs.put(bucket, key, found[1], if_absent=True)
+        )
 
         def mark(conn: Connection) -> bool:
             now = self._clock()

@@ -113,45 +113,49 @@ class Tasks:
 
         return await self._db.read(op)
 
-    async def claim(self, worker: Worker, flow_name: str) -> str | None:
-        """The public id of the worker's task in this job: the one they hold, else a new
-        one; None when no task is left for them."""
+    async def claim(self, worker: Worker, flow_name: str) -> Task | None:
+        """The worker's task in this job: the one they hold, else a new one; None when no
+        task is left for them."""
         now = self._clock()
 
-        def op(conn: Connection) -> str | None:
-            flow = next((f for f in flows_of(conn, worker) if f.name == flow_name), None)
-            if flow is None:
-                raise ResourceNotFound(f"No job {flow_name} is open to you.")
-            held = conn.scalar(
-                select(tasks.c.public_id)
-                .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
-                .where(
-                    tasks.c.worker_id == worker.id,
-                    tasks.c.state == "active",
-                    tasks.c.lease_until > now,
-                    human_loops.c.flow_definition_id == flow.id,
-                    human_loops.c.status == IN_PROGRESS,
-                )
-                .limit(1)
-            )
-            if held is not None:
-                return str(held)
-            for _ in range(8):
-                loop = conn.execute(
-                    select(human_loops.c.id, human_loops.c.task_time_limit_seconds)
-                    .where(human_loops.c.flow_definition_id == flow.id, _open_loops(worker.id, now))
-                    .order_by(human_loops.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if loop is None:
-                    return None
-                taken = self._take(conn, worker, loop, now)
-                if taken is not None:
-                    return taken
-            return None
+        def op(conn: Connection) -> Task | None:
+            public_id = self._claim(conn, worker, flow_name, now)
+            return None if public_id is None else self._load(conn, worker, public_id, now)
 
         return await self._db.write(op)
+
+    def _claim(self, conn: Connection, worker: Worker, flow_name: str, now: int) -> str | None:
+        flow = next((f for f in flows_of(conn, worker) if f.name == flow_name), None)
+        if flow is None:
+            raise ResourceNotFound(f"No job {flow_name} is open to you.")
+        held = conn.scalar(
+            select(tasks.c.public_id)
+            .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
+            .where(
+                tasks.c.worker_id == worker.id,
+                tasks.c.state == "active",
+                tasks.c.lease_until > now,
+                human_loops.c.flow_definition_id == flow.id,
+                human_loops.c.status == IN_PROGRESS,
+            )
+            .limit(1)
+        )
+        if held is not None:
+            return str(held)
+        for _ in range(8):
+            loop = conn.execute(
+                select(human_loops.c.id, human_loops.c.task_time_limit_seconds)
+                .where(human_loops.c.flow_definition_id == flow.id, _open_loops(worker.id, now))
+                .order_by(human_loops.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if loop is None:
+                return None
+            taken = self._take(conn, worker, loop, now)
+            if taken is not None:
+                return taken
+        return None
 
     def _take(self, conn: Connection, worker: Worker, loop: Any, now: int) -> str | None:
         savepoint = conn.begin_nested()
@@ -189,47 +193,46 @@ class Tasks:
     async def get(self, worker: Worker, public_id: str) -> Task:
         """The worker's own active task, with its template and input."""
         now = self._clock()
+        return await self._db.read(lambda conn: self._load(conn, worker, public_id, now))
 
-        def op(conn: Connection) -> Task:
-            row = conn.execute(
-                select(
-                    tasks.c.public_id,
-                    tasks.c.accepted_at,
-                    tasks.c.lease_until,
-                    human_loops.c.name.label("loop_name"),
-                    human_loops.c.input_content,
-                    human_loops.c.status,
-                    flow_definitions.c.name.label("flow_name"),
-                    flow_definitions.c.config,
-                    human_task_uis.c.content,
-                )
-                .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
-                .join(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
-                .join(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
-                .where(
-                    tasks.c.public_id == public_id,
-                    tasks.c.worker_id == worker.id,
-                    tasks.c.state == "active",
-                )
-            ).first()
-            if row is None:
-                raise ResourceNotFound(NO_TASK)
-            if row.lease_until <= now or row.status != IN_PROGRESS:
-                raise TaskGone("This task is no longer yours: its time ran out or it was stopped.")
-            config = row.config["HumanLoopConfig"]
-            return Task(
-                public_id=row.public_id,
-                human_loop_name=row.loop_name,
-                flow_definition_name=row.flow_name,
-                title=config["TaskTitle"],
-                description=config["TaskDescription"],
-                template=row.content,
-                input_content=row.input_content,
-                accepted_us=row.accepted_at,
-                lease_until_us=row.lease_until,
+    def _load(self, conn: Connection, worker: Worker, public_id: str, now: int) -> Task:
+        row = conn.execute(
+            select(
+                tasks.c.public_id,
+                tasks.c.accepted_at,
+                tasks.c.lease_until,
+                human_loops.c.name.label("loop_name"),
+                human_loops.c.input_content,
+                human_loops.c.status,
+                flow_definitions.c.name.label("flow_name"),
+                flow_definitions.c.config,
+                human_task_uis.c.content,
             )
-
-        return await self._db.read(op)
+            .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
+            .join(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
+            .join(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
+            .where(
+                tasks.c.public_id == public_id,
+                tasks.c.worker_id == worker.id,
+                tasks.c.state == "active",
+            )
+        ).first()
+        if row is None:
+            raise ResourceNotFound(NO_TASK)
+        if row.lease_until <= now or row.status != IN_PROGRESS:
+            raise TaskGone("This task is no longer yours: its time ran out or it was stopped.")
+        config = row.config["HumanLoopConfig"]
+        return Task(
+            public_id=row.public_id,
+            human_loop_name=row.loop_name,
+            flow_definition_name=row.flow_name,
+            title=config["TaskTitle"],
+            description=config["TaskDescription"],
+            template=row.content,
+            input_content=row.input_content,
+            accepted_us=row.accepted_at,
+            lease_until_us=row.lease_until,
+        )
 
     # -- giving a task back -----------------------------------------------------------------
 

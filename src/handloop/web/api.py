@@ -138,10 +138,8 @@ def api_router(services: Services, limiter: SignInLimiter) -> APIRouter:
         """The task you hold in this job, else a new one (its time limit starts now)."""
         session = await current_session(request, services)
         check_csrf(session, x_csrf_token)
-        task_id = await services.tasks.claim(session.worker, flow)
-        if task_id is None:
-            return Claimed(task=None)
-        return Claimed(task=task_out(services, await services.tasks.get(session.worker, task_id)))
+        task = await services.tasks.claim(session.worker, flow)
+        return Claimed(task=None if task is None else task_out(services, task))
 
     @router.get("/tasks/{task_id}", response_model=TaskOut, summary="One of your tasks")
     async def get_task(task_id: str, request: Request) -> TaskOut:

@@ -149,8 +149,8 @@ def page_router(
     ) -> Response:
         session = await current_session(request, services)
         check_csrf(session, csrf_token)
-        task_id = await services.tasks.claim(session.worker, flow)
-        target = f"/tasks/{task_id}" if task_id else f"/jobs/{quote(flow)}/done"
+        task = await services.tasks.claim(session.worker, flow)
+        target = f"/tasks/{task.public_id}" if task else f"/jobs/{quote(flow)}/done"
         return RedirectResponse(target, status_code=303)
 
     @router.get("/jobs/{flow}/done")
