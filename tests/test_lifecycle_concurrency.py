@@ -4,11 +4,12 @@ with exactly TaskCount answers from distinct workers and exactly one output file
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,24 @@ from typing import Any
 import pytest
 
 from tests.portal_support import add_worker, make_flow, work_until_done
-from tests.support import LiveServer
+from tests.support import LiveServer, create_postgres_database, drop_postgres_database
 
 pytestmark = pytest.mark.slow
 FORM = "<crowd-form><input name='choice'></crowd-form>"
+
+
+@pytest.fixture
+def db_url(database_url: str | None) -> Iterator[str | None]:
+    """A database of its own for each test (these tests reuse names)."""
+    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
+    if database_url is None or admin is None:
+        yield None
+        return
+    url = create_postgres_database(admin)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(admin, url)
 
 
 def start_loops(server: LiveServer, flow_arn: str, count: int) -> list[str]:
@@ -96,9 +111,9 @@ def check_invariants(server: LiveServer, names: list[str], task_count: int) -> N
 
 
 def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
-    tmp_path: Path, database_url: str | None
+    tmp_path: Path, db_url: str | None
 ) -> None:
-    server = LiveServer(data_dir=tmp_path / "data", database_url=database_url).start()
+    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
     try:
         flow = make_flow(server, "crowd", "crowd", FORM, task_count=3)
         names = start_loops(server, flow, 500)
@@ -110,8 +125,8 @@ def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
         server.stop()
 
 
-def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, database_url: str | None) -> None:
-    server = LiveServer(data_dir=tmp_path / "data", database_url=database_url).start()
+def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, db_url: str | None) -> None:
+    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
     rng = random.Random(20261128)
     try:
         flow = make_flow(server, "crash", "crash", FORM, task_count=3)
@@ -130,3 +145,61 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, database_url: str
         check_invariants(server, names, 3)
     finally:
         server.stop()
+
+
+def test_two_servers_on_one_postgresql_share_the_work(tmp_path: Path, db_url: str | None) -> None:
+    if db_url is None:
+        pytest.skip("several server processes share a database only on PostgreSQL")
+    from sqlalchemy import create_engine, text
+
+    first = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
+    second = LiveServer(data_dir=tmp_path / "data", database_url=db_url)
+    try:
+        second.first_key = first.default_key
+        second.start()
+        flow = make_flow(first, "shared", "shared", FORM, task_count=2)
+        names = start_loops(first, flow, 120)
+        emails = add_workers(first, "shared", 8)
+        joins = [
+            run_workers(first, emails[:4], "shared"),
+            run_workers(second, emails[4:], "shared"),
+        ]
+        stopped: list[str] = []
+        a2i = second.client("sagemaker-a2i-runtime")
+        for n in range(10):
+            name = f"stopped-{n}"
+            a2i.start_human_loop(
+                HumanLoopName=name,
+                FlowDefinitionArn=flow,
+                HumanLoopInput={"InputContent": json.dumps({"item": name})},
+            )
+            a2i.stop_human_loop(HumanLoopName=name)
+            stopped.append(name)
+        assert sum(sum(join()) for join in joins) >= 2 * len(names)
+        check_invariants_subset(first, names, 2)
+        engine = create_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                counts = dict(
+                    conn.execute(
+                        text("SELECT human_loop_name, count(*) FROM events GROUP BY 1")
+                    ).all()
+                )
+        finally:
+            engine.dispose()
+        assert all(counts.get(name) == 1 for name in names + stopped), counts
+    finally:
+        second.stop()
+        first.stop()
+
+
+def check_invariants_subset(server: LiveServer, names: list[str], task_count: int) -> None:
+    """check_invariants, when loops other than ``names`` (stopped ones) exist too."""
+    a2i = server.client("sagemaker-a2i-runtime")
+    for name in names:
+        loop = a2i.describe_human_loop(HumanLoopName=name)
+        assert loop["HumanLoopStatus"] == "Completed", name
+        uri = loop["HumanLoopOutput"]["OutputS3Uri"]
+        path = Path(server.data_dir, "s3", *uri[len("s3://") :].split("/"))
+        answers = json.loads(path.read_text())["humanAnswers"]
+        assert len({a["workerId"] for a in answers}) == task_count == len(answers), name
