@@ -129,3 +129,47 @@ def test_a_worker_ranks_in_the_browser_and_the_requester_gets_everything(
     assert event["detail-type"] == "SageMaker A2I HumanLoop Status Change"
     assert event["detail"]["humanLoopStatus"] == "Completed"
     assert event["detail"]["humanLoopOutput"]["outputS3Uri"] == uri
+
+
+def test_ctrl_enter_submits_then_the_next_task_opens_and_decline_ends_the_job(
+    server: LiveServer, browser: Any
+) -> None:
+    form = (
+        "<crowd-form><input name='label' required>"
+        "<p class='item'>{{ task.input.item }}</p></crowd-form>"
+    )
+    flow_arn = make_flow(server, "keyboard", "typists", form)
+    add_worker(server, "typist@example.com", "typists")
+    a2i = server.client("sagemaker-a2i-runtime")
+    for n in (1, 2):
+        a2i.start_human_loop(
+            HumanLoopName=f"key-{n}",
+            FlowDefinitionArn=flow_arn,
+            HumanLoopInput={"InputContent": json.dumps({"item": f"item {n}"})},
+        )
+    page = browser.new_page()
+    page.goto(f"{server.url}/signin")
+    page.fill("input[name=email]", "typist@example.com")
+    page.fill("input[name=password]", "password123")
+    page.click("button[type=submit]")
+    page.click("text=Start working")
+    page.wait_for_url("**/tasks/*")
+    first_url = page.url
+    frame = page.frame_locator("#task-frame")
+    first_item = frame.locator(".item").text_content()
+    # `required` holds the submit back while the field is empty.
+    page.keyboard.press("Control+Enter")
+    assert page.url == first_url
+    frame.locator("input[name=label]").fill("typed")
+    frame.locator("input[name=label]").press("Control+Enter")
+    page.wait_for_url(lambda url: url != first_url and "/tasks/" in url)
+    second_item = page.frame_locator("#task-frame").locator(".item").text_content()
+    assert {first_item, second_item} == {"item 1", "item 2"}
+    page.click("#decline")
+    page.wait_for_url("**/jobs/keyboard/done")
+    done = [
+        n
+        for n in (1, 2)
+        if a2i.describe_human_loop(HumanLoopName=f"key-{n}")["HumanLoopStatus"] == "Completed"
+    ]
+    assert len(done) == 1

@@ -86,7 +86,7 @@ async def seed_demo(services: Services) -> DemoWorker:
     try:
         await s.workteams.get(DEMO_TEAM)
     except ResourceNotFound:
-        member = {"UserPool": "handloop", "UserGroup": DEMO_GROUP, "ClientId": "handloop"}
+        member = {"UserPool": "us-east-1_handloop", "UserGroup": DEMO_GROUP, "ClientId": "handloop"}
         await s.workteams.create(
             DEMO_TEAM,
             None,
