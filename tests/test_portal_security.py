@@ -196,3 +196,32 @@ def test_the_workforce_cidrs_guard_the_portal(strict: LiveServer) -> None:
     finally:
         sm.update_workforce(WorkforceName="default", SourceIpConfig={"Cidrs": []})
     wait_for(lambda: httpx.get(f"{strict.url}/signin").status_code == 200, what="access again")
+
+
+def test_granted_objects_need_a_valid_signature(server: LiveServer) -> None:
+    stored = Path(server.data_dir, "s3", "review-media", "images", "cat.txt")
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_text("a cat")
+    template = (
+        "<crowd-form><img class='media' src='{{ task.input.uri | grant_read_access }}'>"
+        "<input name='label'></crowd-form>"
+    )
+    flow = make_flow(server, "granting", "granting", template)
+    add_worker(server, "viewer@example.com", "granting")
+    server.client("sagemaker-a2i-runtime").start_human_loop(
+        HumanLoopName="grant-1",
+        FlowDefinitionArn=flow,
+        HumanLoopInput={"InputContent": json.dumps({"uri": "s3://review-media/images/cat.txt"})},
+    )
+    viewer = PortalClient(server, "viewer@example.com")
+    task = viewer.claim("granting")
+    assert task is not None
+    frame = viewer.http.get(task["frameUrl"]).text
+    match = re.search(r"class='media' src='([^']+)'", frame)
+    assert match is not None
+    url = match.group(1).replace("&amp;", "&")
+    assert url.startswith(f"{server.url}/granted/review-media/images/cat.txt?")
+    assert httpx.get(url).text == "a cat"
+    assert httpx.get(url.replace("signature=", "signature=0")).status_code == 403
+    other = url.replace("cat.txt", "dog.txt")
+    assert httpx.get(other).status_code == 403

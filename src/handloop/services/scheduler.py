@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Connection, text
 
@@ -63,25 +64,40 @@ class Scheduler:
         self._services = services
         self._interval = interval_seconds
         self._election = RunnerElection(services.db)
+        self._electing = asyncio.Lock()
+
+    async def _is_runner(self) -> bool:
+        async with self._electing:  # the election's connection is used by one at a time
+            return await asyncio.to_thread(self._election.is_runner)
 
     async def tick(self) -> None:
-        if not await asyncio.to_thread(self._election.is_runner):
+        """Sweeps: finish stops, expire leases and loops, complete loops whose output is due."""
+        if not await self._is_runner():
             return
         s = self._services
         await s.human_loops.finish_stopping()
         await s.tasks.expire_leases()
         await s.tasks.expire_loops()
         await s.outputs.repair()
-        await s.events.deliver_due()
+
+    async def deliver(self) -> None:
+        """Webhook deliveries; apart from the sweeps, so a slow receiver delays no expiry."""
+        if await self._is_runner():
+            await self._services.events.deliver_due()
+
+    async def _every_interval(self, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await step()
+            except Exception:
+                log.exception("scheduled work failed; retrying")
+            await asyncio.sleep(self._interval)
 
     async def run(self) -> None:
-        """Run ``tick`` forever; a failing tick is logged and retried, never fatal."""
+        """Run the sweeps and the deliveries forever; a failing step is logged and retried."""
         try:
-            while True:
-                try:
-                    await self.tick()
-                except Exception:
-                    log.exception("scheduled work failed; retrying")
-                await asyncio.sleep(self._interval)
+            await asyncio.gather(
+                self._every_interval(self.tick), self._every_interval(self.deliver)
+            )
         finally:
             await asyncio.to_thread(self._election.close)
