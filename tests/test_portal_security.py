@@ -225,3 +225,21 @@ def test_granted_objects_need_a_valid_signature(server: LiveServer) -> None:
     assert httpx.get(url.replace("signature=", "signature=0")).status_code == 403
     other = url.replace("cat.txt", "dog.txt")
     assert httpx.get(other).status_code == 403
+
+
+def test_a_template_that_fails_on_its_input_says_so_in_the_frame(server: LiveServer) -> None:
+    flow = make_flow(
+        server, "broken", "broken", "<crowd-form>{{ task.input.x | nosuch }}</crowd-form>"
+    )
+    add_worker(server, "broken@example.com", "broken")
+    server.client("sagemaker-a2i-runtime").start_human_loop(
+        HumanLoopName="broken-1",
+        FlowDefinitionArn=flow,
+        HumanLoopInput={"InputContent": json.dumps({"x": 1})},
+    )
+    worker = PortalClient(server, "broken@example.com")
+    task = worker.claim("broken")
+    assert task is not None
+    frame = worker.http.get(task["frameUrl"])
+    assert frame.status_code == 422 and "cannot be shown" in frame.text
+    assert "frame-ancestors" in frame.headers["content-security-policy"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from html import escape
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from handloop.blobs import BlobNotFound
 from handloop.domain.outputs import split_s3_uri
 from handloop.errors import HandloopError, NotSignedIn, ValidationError
 from handloop.services import Services
-from handloop.templating import render_template
+from handloop.templating import TemplateRenderError, render_template
 from handloop.web.frame import frame_document
 from handloop.web.security import (
     FORM_COOKIE,
@@ -43,7 +44,12 @@ def local_path(target: str | None) -> str:
     return "/"
 
 
-def origin_of(request: Request) -> str:
+def origin_of(request: Request, services: Services) -> str:
+    """The origin browsers load the portal from: the configured public URL's (right behind
+    a TLS-terminating proxy), else the request's."""
+    if services.settings.public_url:
+        parts = urlsplit(services.settings.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
@@ -177,11 +183,20 @@ def page_router(
             bucket, key = split_s3_uri(uri)
             return services.urls.sign(f"/granted/{bucket}/{quote(key)}", ttl_seconds=3600)
 
-        rendered = render_template(
-            task.template, json.loads(task.input_content), grant_read_access=grant
-        )
-        origin = origin_of(request)
-        response = HTMLResponse(frame_document(rendered, static_base=f"{origin}/static"))
+        status = 200
+        try:
+            rendered = render_template(
+                task.template, json.loads(task.input_content), grant_read_access=grant
+            )
+        except TemplateRenderError as exc:
+            status = 422
+            rendered = (
+                '<p role="alert">This task cannot be shown: its template fails on this input '
+                f"({escape(str(exc))}). Release or decline it and tell the requester.</p>"
+            )
+        origin = origin_of(request, services)
+        document = frame_document(rendered, static_base=f"{origin}/static")
+        response = HTMLResponse(document, status_code=status)
         secure_headers(response, frame_csp(origin))
         return response
 
