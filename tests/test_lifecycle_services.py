@@ -196,7 +196,7 @@ def test_a_crash_between_output_and_status_is_repaired(h: Harness) -> None:
     completed: list[int] = []
     real = h.services.outputs.complete
 
-    async def crash(loop_id: int) -> bool:  # the process dies after the answer's commit
+    async def crash(loop_id: int, due: object = None) -> bool:  # dies after the commit
         completed.append(loop_id)
         return False
 

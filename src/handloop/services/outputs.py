@@ -61,32 +61,34 @@ class Outputs:
         # File writes wait on fsync: their own threads, so they never hold up database reads.
         self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handloop-outputs")
 
-    async def complete(self, loop_id: int) -> bool:
-        """Write the loop's output (once) and mark it Completed; False if it is not due."""
+    def due_output(self, conn: Connection, loop_id: int) -> tuple[str, bytes] | None:
+        """The output URI and file of a loop whose answers are all in, else None."""
+        loop = conn.execute(select(human_loops).where(human_loops.c.id == loop_id)).first()
+        if loop is None or loop.status not in COMPLETABLE:
+            return None
+        if loop.submitted < loop.task_count:
+            return None
+        answers = conn.execute(
+            select(tasks)
+            .where(tasks.c.human_loop_id == loop_id, tasks.c.state == "submitted")
+            .order_by(tasks.c.submitted_at, tasks.c.id)
+        ).all()
+        document = output_document(self._arns, loop, list(answers))
+        uri = output_uri(loop.s3_output_path, loop.flow_definition_name, loop.name, loop.created_at)
+        return uri, json.dumps(document, ensure_ascii=False).encode()
 
-        def read(conn: Connection) -> tuple[str, bytes] | None:
-            loop = conn.execute(select(human_loops).where(human_loops.c.id == loop_id)).first()
-            if loop is None or loop.status not in COMPLETABLE:
-                return None
-            if loop.submitted < loop.task_count:
-                return None
-            answers = conn.execute(
-                select(tasks)
-                .where(tasks.c.human_loop_id == loop_id, tasks.c.state == "submitted")
-                .order_by(tasks.c.submitted_at, tasks.c.id)
-            ).all()
-            document = output_document(self._arns, loop, list(answers))
-            uri = output_uri(
-                loop.s3_output_path, loop.flow_definition_name, loop.name, loop.created_at
-            )
-            return uri, json.dumps(document, ensure_ascii=False).encode()
+    async def complete(self, loop_id: int, due: tuple[str, bytes] | None = None) -> bool:
+        """Write the loop's output (once) and mark it Completed; False if it is not due.
 
-        found = await self._db.read(read)
+        ``due`` is what :meth:`due_output` gave in the last answer's transaction, if known.
+        """
+        found = due or await self._db.read(lambda conn: self.due_output(conn, loop_id))
         if found is None:
             return False
-        bucket, key = split_s3_uri(found[0])
+        uri, data = found
+        bucket, key = split_s3_uri(uri)
         await asyncio.get_running_loop().run_in_executor(
-            self._writers, lambda: self._blobs.put(bucket, key, found[1], if_absent=True)
+            self._writers, lambda: self._blobs.put(bucket, key, data, if_absent=True)
         )
 
         def mark(conn: Connection) -> bool:

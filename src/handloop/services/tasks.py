@@ -295,7 +295,7 @@ class Tasks:
             },
         }
 
-        def op(conn: Connection) -> tuple[int, bool]:
+        def op(conn: Connection) -> tuple[int, tuple[str, bytes] | None]:
             task = conn.execute(
                 select(tasks.c.id, tasks.c.human_loop_id, tasks.c.state)
                 .add_columns(tasks.c.accepted_at, tasks.c.lease_until)
@@ -336,11 +336,13 @@ class Tasks:
                 .where(human_loops.c.id == task.human_loop_id)
                 .values(submitted=human_loops.c.submitted + 1, updated_at=now)
             )
-            return task.human_loop_id, loop.submitted + 1 >= loop.task_count
+            if loop.submitted + 1 < loop.task_count:
+                return task.human_loop_id, None
+            return task.human_loop_id, self._outputs.due_output(conn, task.human_loop_id)
 
-        loop_id, last = await self._db.write(op)
-        if last:
-            await self._outputs.complete(loop_id)
+        loop_id, due = await self._db.write(op)
+        if due is not None:
+            await self._outputs.complete(loop_id, due)
 
     # -- scheduled sweeps -------------------------------------------------------------------
 
