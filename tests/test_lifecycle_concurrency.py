@@ -19,7 +19,8 @@ import pytest
 from tests.portal_support import add_worker, make_flow, work_until_done
 from tests.support import LiveServer, create_postgres_database, drop_postgres_database
 
-pytestmark = pytest.mark.slow
+# Hundreds of loops on a shared 2-core machine: generous per-test limits.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 FORM = "<crowd-form><input name='choice'></crowd-form>"
 
 
