@@ -40,6 +40,20 @@ def upgrade() -> None:
         batch.create_check_constraint(
             op.f("ck_human_loops_submitted_within_claims"), "submitted <= claimed"
         )
+    # Loops started before this revision take their terms from their flow definition.
+    op.execute(
+        """
+        UPDATE human_loops SET
+          task_count = (SELECT f.task_count FROM flow_definitions f
+                        WHERE f.id = human_loops.flow_definition_id),
+          task_time_limit_seconds = (SELECT f.task_time_limit_seconds FROM flow_definitions f
+                                     WHERE f.id = human_loops.flow_definition_id),
+          expires_at = created_at + 1000000 * (
+            SELECT f.task_availability_lifetime_seconds FROM flow_definitions f
+            WHERE f.id = human_loops.flow_definition_id)
+        WHERE flow_definition_id IS NOT NULL
+        """
+    )
     op.create_table(
         "workers",
         _id(),
