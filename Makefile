@@ -39,6 +39,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/start_loops.py
 	$(BIN)/python bench/describe_list.py
 	$(BIN)/python bench/workers.py
+	$(BIN)/python bench/task_page.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
