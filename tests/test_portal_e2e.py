@@ -47,7 +47,7 @@ class Receiver:
         self.httpd.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
