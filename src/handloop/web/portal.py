@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handloop import __version__
 from handloop.errors import HandloopError, NotSignedIn, ResourceNotFound
@@ -31,6 +32,24 @@ class CachedStatic(StaticFiles):
         return response
 
 
+class AddressGuard:
+    """Refuses requests from outside the workforce's CIDRs before they reach a route (a plain
+    ASGI middleware: no per-request task, unlike ``@app.middleware``)."""
+
+    def __init__(self, app: ASGIApp, check: AddressCheck) -> None:
+        self.app = app
+        self.check = check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/healthz":
+            try:
+                await self.check.check(Request(scope))
+            except HandloopError as exc:
+                await PlainTextResponse(exc.message, status_code=exc.status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _status(exc: HandloopError) -> int:
     return 404 if isinstance(exc, ResourceNotFound) else exc.status
 
@@ -50,14 +69,7 @@ def create_portal(services: Services) -> FastAPI:
     limiter = SignInLimiter(services.settings.sign_in_attempts)
     addresses = AddressCheck(services)
 
-    @portal.middleware("http")
-    async def workforce_addresses(request: Request, call_next: object) -> Response:
-        if request.url.path not in ("/healthz",):
-            try:
-                await addresses.check(request)
-            except HandloopError as exc:
-                return PlainTextResponse(exc.message, status_code=exc.status)
-        return await call_next(request)  # type: ignore[operator, no-any-return]
+    portal.add_middleware(AddressGuard, check=addresses)
 
     @portal.exception_handler(HandloopError)
     async def handloop_error(request: Request, exc: HandloopError) -> Response:
