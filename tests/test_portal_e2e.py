@@ -173,3 +173,44 @@ def test_ctrl_enter_submits_then_the_next_task_opens_and_decline_ends_the_job(
         if a2i.describe_human_loop(HumanLoopName=f"key-{n}")["HumanLoopStatus"] == "Completed"
     ]
     assert len(done) == 1
+
+
+HIDE = """(hidden) => {
+  Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_time_spent_leaves_out_time_the_page_was_hidden(server: LiveServer, browser: Any) -> None:
+    from datetime import datetime
+
+    flow_arn = make_flow(server, "timing", "timers", "<crowd-form><input name='a'></crowd-form>")
+    add_worker(server, "timer@example.com", "timers")
+    a2i = server.client("sagemaker-a2i-runtime")
+    a2i.start_human_loop(
+        HumanLoopName="timed-1",
+        FlowDefinitionArn=flow_arn,
+        HumanLoopInput={"InputContent": json.dumps({"x": 1})},
+    )
+    page = browser.new_page()
+    page.goto(f"{server.url}/signin")
+    page.fill("input[name=email]", "timer@example.com")
+    page.fill("input[name=password]", "password123")
+    page.click("button[type=submit]")
+    page.click("text=Start working")
+    page.wait_for_url("**/tasks/*")
+    page.frame_locator("#task-frame").locator("input[name=a]").fill("done")
+    page.evaluate(HIDE, True)
+    page.wait_for_timeout(2000)  # two seconds spent away from the task: the subject of the test
+    page.evaluate(HIDE, False)
+    page.click("#submit")
+    page.wait_for_url("**/jobs/timing/done")
+    uri = a2i.describe_human_loop(HumanLoopName="timed-1")["HumanLoopOutput"]["OutputS3Uri"]
+    [answer] = read_output(server, uri)["humanAnswers"]
+
+    def stamp(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    elapsed = stamp(answer["submissionTime"]) - stamp(answer["acceptanceTime"])
+    assert elapsed >= 2.0
+    assert 0 < answer["timeSpentInSeconds"] <= elapsed - 1.5
