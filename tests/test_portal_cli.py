@@ -52,6 +52,8 @@ def test_workers_add_list_disable_enable_remove(env: dict[str, str]) -> None:
     assert "disabled" in ok(env, "workers", "disable", "ann@example.com")
     assert json.loads(ok(env, "workers", "list", "--json"))["disabled"] is True
     assert "active" in ok(env, "workers", "enable", ann["workerId"])
+    assert "a, c" in ok(env, "workers", "groups", "ann@example.com", "--add", "c", "--remove", "b")
+    assert json.loads(ok(env, "workers", "list", "--json"))["groups"] == ["a", "c"]
     assert "Removed ann@example.com" in ok(env, "workers", "remove", "ann@example.com")
     assert ok(env, "workers", "list", "--json") == ""
 
@@ -107,6 +109,7 @@ def test_webhooks_add_list_remove(env: dict[str, str]) -> None:
         ("workers", "disable"),
         ("workers", "enable"),
         ("workers", "remove"),
+        ("workers", "groups"),
         ("webhooks",),
         ("webhooks", "add"),
         ("webhooks", "list"),

@@ -163,6 +163,27 @@ def enable(data_dir: Path | None, database_url: str | None, worker: str) -> None
 @workers.command()
 @data_dir_option
 @database_url_option
+@click.option("--add", "add", multiple=True, metavar="GROUP", help="Group to join (repeatable).")
+@click.option(
+    "--remove", "remove_", multiple=True, metavar="GROUP", help="Group to leave (repeatable)."
+)
+@click.argument("worker")
+def groups(
+    data_dir: Path | None,
+    database_url: str | None,
+    add: tuple[str, ...],
+    remove_: tuple[str, ...],
+    worker: str,
+) -> None:
+    """Change the groups of WORKER (email or worker id), hence the teams they work for."""
+    with opened(data_dir, database_url) as services:
+        found = attempt(lambda: services.workers.set_groups(worker, add, remove_))
+    click.echo(f"{found.email}: {', '.join(found.groups) or 'no groups'}")
+
+
+@workers.command()
+@data_dir_option
+@database_url_option
 @click.argument("worker")
 def remove(data_dir: Path | None, database_url: str | None, worker: str) -> None:
     """Delete WORKER (email or worker id); answers they submitted stay in the outputs."""

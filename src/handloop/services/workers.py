@@ -206,6 +206,30 @@ class Workers:
 
         return self._db.write_now(op)
 
+    def set_groups(self, who: str, add: Iterable[str], remove: Iterable[str]) -> Worker:
+        """Add the worker to groups and take them out of others (team membership)."""
+        joining, leaving = check_groups(add), check_groups(remove)
+
+        def op(conn: Connection) -> Worker:
+            worker = self._find(conn, who)
+            for group in leaving:
+                conn.execute(
+                    delete(worker_groups).where(
+                        worker_groups.c.worker_id == worker.id,
+                        worker_groups.c.group_name == group,
+                    )
+                )
+            for group in joining:
+                if group not in worker.groups or group in leaving:
+                    conn.execute(
+                        insert(worker_groups).values(worker_id=worker.id, group_name=group)
+                    )
+            found = load_worker(conn, id=worker.id)
+            assert found is not None
+            return found
+
+        return self._db.write_now(op)
+
     def remove(self, who: str) -> Worker:
         """Delete a worker; answers they submitted stay in their loops' outputs."""
 
