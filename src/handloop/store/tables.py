@@ -128,6 +128,15 @@ human_loops = Table(
     Index("ix_human_loops_flow_status", "flow_definition_id", "status"),
 )
 
+# Where claims look for work: the loops in progress of one flow, oldest first.
+Index(
+    "ix_human_loops_open",
+    human_loops.c.flow_definition_id,
+    human_loops.c.id,
+    postgresql_where=human_loops.c.status == "InProgress",
+    sqlite_where=human_loops.c.status == "InProgress",
+)
+
 # -- the workforce's people and their portal sessions ----------------------------------------
 
 workers = Table(

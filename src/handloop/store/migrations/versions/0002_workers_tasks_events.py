@@ -54,6 +54,14 @@ def upgrade() -> None:
         WHERE flow_definition_id IS NOT NULL
         """
     )
+    open_loops = sa.text("status = 'InProgress'")
+    op.create_index(
+        "ix_human_loops_open",
+        "human_loops",
+        ["flow_definition_id", "id"],
+        postgresql_where=open_loops,
+        sqlite_where=open_loops,
+    )
     op.create_table(
         "workers",
         _id(),
@@ -189,6 +197,7 @@ def downgrade() -> None:
     for table in ("deliveries", "events", "webhooks", "tasks", "portal_sessions", "invitations"):
         op.drop_table(table)
     op.drop_table("worker_groups")
+    op.drop_index("ix_human_loops_open", table_name="human_loops")
     op.drop_table("workers")
     with op.batch_alter_table("human_loops") as batch:
         batch.drop_constraint(op.f("ck_human_loops_submitted_within_claims"), type_="check")
