@@ -114,10 +114,11 @@ def make_flow_with_loops(url: str, key: dict[str, str], name: str, loops: int) -
         list(pool.map(start, range(loops)))
 
 
-async def sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    signed = await client.post("/api/session", json={"email": email, "password": PASSWORD})
-    signed.raise_for_status()
-    return {"X-CSRF-Token": signed.json()["csrfToken"]}
+async def sign_in(url: str, email: str) -> tuple[httpx.Cookies, dict[str, str]]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        signed = await client.post("/api/session", json={"email": email, "password": PASSWORD})
+        signed.raise_for_status()
+        return client.cookies, {"X-CSRF-Token": signed.json()["csrfToken"]}
 
 
 async def worker(
@@ -155,11 +156,11 @@ async def round_of(url: str, n: int, flow: str) -> tuple[int, float, list[float]
     """Sign N workers in (not timed: argon2 is slow on purpose), then time the work."""
     claims: list[float] = []
     submits: list[float] = []
-    clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(n)]
+    sessions = await asyncio.gather(*(sign_in(url, f"bench{i:03d}@example.com") for i in range(n)))
+    # Fresh clients: connections idle through the other sign-ins may have been closed.
+    clients = [httpx.AsyncClient(base_url=url, timeout=60, cookies=c) for c, _ in sessions]
+    headers = [h for _, h in sessions]
     try:
-        headers = await asyncio.gather(
-            *(sign_in(c, f"bench{i:03d}@example.com") for i, c in enumerate(clients))
-        )
         t0 = time.perf_counter()
         counts = await asyncio.gather(
             *(worker(c, h, flow, claims, submits) for c, h in zip(clients, headers, strict=True))
