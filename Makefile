@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 
 ## run: start the service on SQLite + a local folder (./data)
 run: $(BIN)/.installed
-	$(BIN)/handloop serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
+	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 ## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
 test: $(BIN)/.installed lint
@@ -40,6 +40,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/describe_list.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/workers.py
+	$(BIN)/python bench/task_page.py
 
 ## conformance: every corpus template in headless Chromium; prints the table and totals
 conformance: $(BIN)/.installed

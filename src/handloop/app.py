@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.types import Receive, Scope, Send
 
@@ -25,8 +26,14 @@ class HandloopApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: object) -> AsyncIterator[None]:
+        # Database reads run in threads: as many as the read pool has connections.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=16, thread_name_prefix="handloop-io")
+        )
         self.services.db.start()
-        scheduler = asyncio.create_task(Scheduler(self.services.human_loops).run())
+        # A crash between an output file and its Completed status is finished here.
+        await self.services.outputs.repair()
+        scheduler = asyncio.create_task(Scheduler(self.services).run())
         try:
             yield
         finally:

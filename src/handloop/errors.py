@@ -130,3 +130,24 @@ class RequestTooLarge(HandloopError):
 class SerializationError(HandloopError):
     code = "SerializationException"
     status = 400
+
+
+class NotSignedIn(HandloopError):
+    """A portal request without a valid session, or a failed sign-in."""
+
+    code = "NotAuthorizedException"
+    status = 401
+
+
+class Forbidden(HandloopError):
+    """A portal request refused: bad CSRF token, address outside the workforce's CIDRs."""
+
+    code = "AccessDeniedException"
+    status = 403
+
+
+class TaskGone(HandloopError):
+    """The task is no longer the worker's to act on (time ran out, loop stopped, done)."""
+
+    code = "ConflictException"
+    status = 409

@@ -95,6 +95,32 @@ class Settings(BaseSettings):
         default=None, description="Secret key for the S3 output store."
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    task_time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="Divides every TaskTimeLimitInSeconds and TaskAvailabilityLifetimeInSeconds; "
+        "leave at 1 except to make tests and demos run fast.",
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="How long a worker stays signed in to the portal."
+    )
+    invitation_hours: float = Field(
+        default=72.0, gt=0, description="How long a worker's one-time sign-up link stays valid."
+    )
+    sign_in_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Failed portal sign-ins allowed per address and per email in 15 minutes.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."
+    )
+    webhook_max_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="Delivery attempts per event and webhook before it is given up (backoff "
+        "doubles from 1 s to at most 1 h).",
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -72,12 +72,19 @@ def init(data_dir: Path | None, database_url: str | None, as_json: bool) -> None
     "--port", type=int, default=None, help="Port to listen on (default $HANDLOOP_PORT or 8080)."
 )
 @click.option("--public-url", default=None, help="Address clients reach the service at.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Also create a demo team, worker (password printed once), the LLM-ranking template "
+    "and flow definition, and a few loops to review.",
+)
 def serve(
     data_dir: Path | None,
     database_url: str | None,
     host: str | None,
     port: int | None,
     public_url: str | None,
+    demo: bool,
 ) -> None:
     """Run the service: the A2I / SageMaker / STS APIs and the worker portal on one port.
 
@@ -94,6 +101,8 @@ def serve(
     if key is not None:
         print_first_key(key)
     settings = services.settings
+    if demo:
+        _seed_demo(services)
     click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
     sys.stdout.flush()
     uvicorn.run(
@@ -104,6 +113,26 @@ def serve(
         access_log=False,
         lifespan="on",
     )
+
+
+def _seed_demo(services: Services) -> None:
+    import asyncio
+
+    from handloop.services.demo import DEMO_FLOW, seed_demo
+
+    services.db.start()
+    try:
+        worker = asyncio.run(seed_demo(services))
+    except HandloopError as exc:
+        fail(exc)
+    url = services.settings.effective_public_url
+    click.echo(f"\nDemo: open {url}/ and sign in as the demo worker:")
+    if worker.password is not None:
+        click.echo(f"  email    = {worker.email}\n  password = {worker.password}  (shown once)")
+    else:
+        click.echo(f"  email    = {worker.email}  (password as printed the first time)")
+    outputs = services.settings.data_dir / "s3" / "handloop-demo"
+    click.echo(f"  job      = {DEMO_FLOW}; output files under {outputs}\n")
 
 
 COMMANDS = [init, serve]

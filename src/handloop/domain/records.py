@@ -59,12 +59,17 @@ class Workteam:
     @property
     def groups(self) -> list[str]:
         """The worker groups whose members make up this team."""
-        names: list[str] = []
-        for member in self.config.get("MemberDefinitions", []):
-            if "CognitoMemberDefinition" in member:
-                names.append(member["CognitoMemberDefinition"]["UserGroup"])
-            names.extend(member.get("OidcMemberDefinition", {}).get("Groups", []))
-        return names
+        return member_groups(self.config)
+
+
+def member_groups(config: dict[str, Any]) -> list[str]:
+    """The group names a work team's ``MemberDefinitions`` name."""
+    names: list[str] = []
+    for member in config.get("MemberDefinitions", []):
+        if "CognitoMemberDefinition" in member:
+            names.append(member["CognitoMemberDefinition"]["UserGroup"])
+        names.extend(member.get("OidcMemberDefinition", {}).get("Groups", []))
+    return names
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,43 @@ class Page(Generic[T]):
 
     items: list[T]
     next_token: str | None
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A person of the workforce. ``worker_id`` is the opaque id A2I's output carries."""
+
+    id: int
+    worker_id: str
+    email: str
+    identity_provider: str
+    subject: str
+    groups: tuple[str, ...]
+    disabled: bool
+    created_us: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """A flow definition as a worker sees it: what the work is and how much waits."""
+
+    flow_definition_name: str
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    waiting: int
+
+
+@dataclass(frozen=True)
+class Task:
+    """One worker's turn at one loop, with what the task page needs to show it."""
+
+    public_id: str
+    human_loop_name: str
+    flow_definition_name: str
+    title: str
+    description: str
+    template: str
+    input_content: str
+    accepted_us: int
+    lease_until_us: int

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from handloop.errors import HandloopError, RequestTooLarge, SerializationError, UnknownOperation
 from handloop.protocols import a2i, s3, sagemaker, sts
+from handloop.protocols.events import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier
 from handloop.services import Services
@@ -39,7 +40,7 @@ def _json_bytes(value: Any) -> bytes:
 def is_aws_request(scope: Scope) -> bool:
     """Whether a request is meant for the AWS APIs rather than the worker portal."""
     path: str = scope["path"]
-    if path == "/human-loops" or path.startswith("/human-loops/"):
+    if path == "/human-loops" or path.startswith("/human-loops/") or is_events_request(scope):
         return True
     for name, value in scope["headers"]:
         if name == b"authorization" and value.startswith(b"AWS4-"):
@@ -80,6 +81,10 @@ class AwsApi:
                 headers,
                 body,
             )
+            if is_events_request(scope):
+                # A stream, not one response; it sends its own headers.
+                await stream_events(self.services, scope, receive, send, headers)
+                return
             response = await self._dispatch(scope, headers, body, signed, request_id)
         except HandloopError as exc:
             response = self._error(service, exc, request_id)

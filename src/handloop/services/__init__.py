@@ -8,10 +8,15 @@ from handloop.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from handloop.domain.arns import ArnFactory
 from handloop.services.access_keys import AccessKeys, load_deployment_key
 from handloop.services.clock import Clock, system_clock
+from handloop.services.events import Events
 from handloop.services.flow_definitions import FlowDefinitions
 from handloop.services.human_loops import HumanLoops
 from handloop.services.human_task_uis import HumanTaskUis
+from handloop.services.outputs import Outputs
+from handloop.services.sessions import Sessions
 from handloop.services.signed_urls import UrlSigner
+from handloop.services.tasks import Tasks
+from handloop.services.workers import Workers
 from handloop.services.workforces import Workforces
 from handloop.services.workteams import Workteams
 from handloop.settings import Settings
@@ -27,6 +32,7 @@ class Services:
     clock: Clock
     arns: ArnFactory
     urls: UrlSigner
+    # Where output files go; the local folder store unless configured otherwise.
     blobs: BlobStore
     access_keys: AccessKeys
     human_task_uis: HumanTaskUis
@@ -34,6 +40,11 @@ class Services:
     workteams: Workteams
     workforces: Workforces
     human_loops: HumanLoops
+    outputs: Outputs
+    tasks: Tasks
+    workers: Workers
+    sessions: Sessions
+    events: Events
 
     def close(self) -> None:
         self.db.close()
@@ -63,13 +74,16 @@ def open_services(
     db.migrate()
     workforces = Workforces(db, clock)
     db.write_now(workforces.ensure_default)
+    arns = ArnFactory(settings.region, settings.account_id)
+    blobs = open_blob_store(settings)
+    outputs = Outputs(db, clock, arns, blobs)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
-        arns=ArnFactory(settings.region, settings.account_id),
+        arns=arns,
         urls=UrlSigner(deployment_key, settings.effective_public_url),
-        blobs=open_blob_store(settings),
+        blobs=blobs,
         access_keys=AccessKeys(db, deployment_key, clock, settings.key_cache_seconds),
         human_task_uis=HumanTaskUis(db, clock, settings.max_human_task_uis),
         flow_definitions=FlowDefinitions(
@@ -85,5 +99,25 @@ def open_services(
             clock,
             max_in_progress=settings.max_in_progress_loops_per_flow,
             activation_seconds=settings.flow_activation_seconds,
+            arns=arns,
+            time_scale=settings.task_time_scale,
+        ),
+        outputs=outputs,
+        tasks=Tasks(
+            db,
+            clock,
+            arns,
+            outputs,
+            time_scale=settings.task_time_scale,
+            issuer=settings.effective_public_url,
+        ),
+        workers=Workers(db, clock, invitation_hours=settings.invitation_hours),
+        sessions=Sessions(db, clock, hours=settings.session_hours),
+        events=Events(
+            db,
+            clock,
+            deployment_key,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
         ),
     )

@@ -5,19 +5,22 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from handloop.domain.arns import ArnFactory
 from handloop.domain.records import HumanLoop, Page
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import Conflict, ResourceNotFound, ServiceQuotaExceeded, ValidationError
 from handloop.services.clock import Clock
+from handloop.services.events import record_status_change
 from handloop.services.listing import list_page
 from handloop.store import Database
-from handloop.store.tables import flow_definitions, human_loops
+from handloop.store.tables import flow_definitions, human_loops, tasks
 
 # Everything but the (possibly 3 MB) input, for listings.
 SUMMARY_COLUMNS = [c for c in human_loops.c if c.name != "input_content"]
@@ -34,6 +37,9 @@ _FLOW_FOR_START = (
         flow_definitions.c.created_at,
         flow_definitions.c.s3_output_path,
         flow_definitions.c.active_loops,
+        flow_definitions.c.task_count,
+        flow_definitions.c.task_time_limit_seconds,
+        flow_definitions.c.task_availability_lifetime_seconds,
     )
     .where(flow_definitions.c.name == bindparam("flow_name"))
     .with_for_update()
@@ -59,12 +65,21 @@ def _record(row: Row[Any]) -> HumanLoop:
 
 class HumanLoops:
     def __init__(
-        self, db: Database, clock: Clock, *, max_in_progress: int, activation_seconds: float
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        max_in_progress: int,
+        activation_seconds: float,
+        arns: ArnFactory,
+        time_scale: float = 1.0,
     ) -> None:
         self._db = db
         self._clock = clock
         self._max_in_progress = max_in_progress
         self._activation_us = int(activation_seconds * 1_000_000)
+        self._arns = arns
+        self._time_scale = time_scale
 
     async def start(
         self,
@@ -122,6 +137,10 @@ class HumanLoops:
             "status": HumanLoopStatus.IN_PROGRESS.value,
             "created_at": now,
             "updated_at": now,
+            "task_count": flow.task_count,
+            "task_time_limit_seconds": flow.task_time_limit_seconds,
+            "expires_at": now
+            + int(flow.task_availability_lifetime_seconds * 1_000_000 / self._time_scale),
         }
         if conn.dialect.name == "sqlite":
             # One writer thread is SQLite's only writer: the read above was authoritative.
@@ -203,12 +222,22 @@ class HumanLoops:
         return found is not None
 
     async def stop(self, name: str) -> None:
-        """InProgress -> Stopping; the scheduler finishes it (revoking leases) as Stopped."""
+        """InProgress -> Stopping; the scheduler finishes it (revoking leases) as Stopped.
+
+        A loop whose last answer is in is being completed; stopping it changes nothing.
+        """
 
         def op(conn: Connection) -> None:
-            status = conn.scalar(select(human_loops.c.status).where(human_loops.c.name == name))
-            if status is None:
+            row = conn.execute(
+                select(human_loops.c.status, human_loops.c.submitted, human_loops.c.task_count)
+                .where(human_loops.c.name == name)
+                .with_for_update()
+            ).first()
+            if row is None:
                 raise ResourceNotFound(f"Human loop {name} does not exist.")
+            status = row.status
+            if status == HumanLoopStatus.IN_PROGRESS.value and row.submitted >= row.task_count:
+                return
             if status in (HumanLoopStatus.STOPPING.value, HumanLoopStatus.STOPPED.value):
                 return
             if status != HumanLoopStatus.IN_PROGRESS.value:
@@ -227,25 +256,39 @@ class HumanLoops:
         await self._db.write(op)
 
     async def finish_stopping(self) -> builtins.list[str]:
-        """Move every Stopping loop to Stopped; the names of those moved."""
+        """Move every Stopping loop to Stopped, revoking its leases and recording the
+        event; the names of those moved."""
 
         def op(conn: Connection) -> builtins.list[str]:
-            names: builtins.list[str] = builtins.list(
-                conn.scalars(
-                    select(human_loops.c.name).where(
-                        human_loops.c.status == HumanLoopStatus.STOPPING.value
-                    )
+            now = self._clock()
+            ids: Sequence[int] = conn.scalars(
+                select(human_loops.c.id).where(
+                    human_loops.c.status == HumanLoopStatus.STOPPING.value
                 )
-            )
-            if names:
+            ).all()
+            names: builtins.list[str] = []
+            for loop_id in ids:
                 conn.execute(
+                    delete(tasks).where(tasks.c.human_loop_id == loop_id, tasks.c.state == "active")
+                )
+                moved = conn.execute(
                     update(human_loops)
                     .where(
-                        human_loops.c.name.in_(names),
+                        human_loops.c.id == loop_id,
                         human_loops.c.status == HumanLoopStatus.STOPPING.value,
                     )
-                    .values(status=HumanLoopStatus.STOPPED.value, updated_at=self._clock())
+                    .values(
+                        status=HumanLoopStatus.STOPPED.value,
+                        claimed=human_loops.c.submitted,
+                        updated_at=now,
+                    )
                 )
+                if moved.rowcount == 1:
+                    loop = conn.execute(
+                        select(*SUMMARY_COLUMNS).where(human_loops.c.id == loop_id)
+                    ).one()
+                    record_status_change(conn, self._arns, loop, loop.status, now)
+                    names.append(loop.name)
             return names
 
         return await self._db.write(op)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ T = TypeVar("T")
 WriteOp = Callable[[Connection], T]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL's deadlock_detected and serialization_failure: the operation was rolled back
+# and can simply run again. Batches of operations from several processes lock rows in no
+# common order, so deadlocks between processes are expected, if rare.
+TRANSIENT_SQLSTATES = {"40P01", "40001"}
+WRITE_ATTEMPTS = 5
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
@@ -111,12 +123,24 @@ class Database:
         """Run ``op`` in the writer thread, in a transaction shared with concurrent writes."""
         if self._thread is None:
             raise RuntimeError("Database.start() was not called")
-        fut: Future[T] = Future()
-        self._queue.put((op, fut))
-        return await asyncio.wrap_future(fut)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            fut: Future[T] = Future()
+            self._queue.put((op, fut))
+            try:
+                return await asyncio.wrap_future(fut)
+            except Exception as exc:
+                if attempt == WRITE_ATTEMPTS or not is_transient(exc):
+                    raise
+                log.info("write rolled back by the database (%s); running it again", exc)
+        raise AssertionError("unreachable")
 
     def write_now(self, op: WriteOp[T]) -> T:
-        """Run ``op`` in its own transaction on the calling thread (CLI, start-up)."""
+        """Run ``op`` in its own transaction on the calling thread (CLI, start-up); once the
+        writer thread runs, through it (waiting), as SQLite has one writer connection."""
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            fut: Future[T] = Future()
+            self._queue.put((op, fut))
+            return fut.result()
         with self.write_engine.begin() as conn:
             return op(conn)
 

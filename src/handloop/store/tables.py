@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -115,6 +117,137 @@ human_loops = Table(
     Column("failure_reason", String(1024), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Copied from the flow at start, so a loop keeps its terms whatever happens to the flow.
+    Column("task_count", Integer, nullable=False, server_default="1"),
+    Column("task_time_limit_seconds", Integer, nullable=False, server_default="3600"),
+    Column("expires_at", BigInteger, nullable=True),
+    # Workers holding or having submitted a task, and answers submitted. The checks make
+    # the database refuse more claims than TaskCount, whatever the code above it does.
+    Column("claimed", Integer, nullable=False, server_default="0"),
+    Column("submitted", Integer, nullable=False, server_default="0"),
+    CheckConstraint("claimed <= task_count", name="claims_within_task_count"),
+    CheckConstraint("submitted <= claimed", name="submitted_within_claims"),
     Index("ix_human_loops_flow_created", "flow_definition_name", "created_at", "id"),
     Index("ix_human_loops_flow_status", "flow_definition_id", "status"),
+)
+
+# Where claims look for work: the loops in progress of one flow, oldest first.
+Index(
+    "ix_human_loops_open",
+    human_loops.c.flow_definition_id,
+    human_loops.c.id,
+    postgresql_where=human_loops.c.status == "InProgress",
+    sqlite_where=human_loops.c.status == "InProgress",
+)
+
+# -- the workforce's people and their portal sessions ----------------------------------------
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The id A2I's output calls workerId: opaque, stable, never the email.
+    Column("worker_id", String(32), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=True),
+    # "Cognito" for built-in sign-in, "Oidc" for the workforce's OIDC provider.
+    Column("identity_provider", String(16), nullable=False),
+    Column("subject", String(255), nullable=False, unique=True),
+    Column("disabled_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+worker_groups = Table(
+    "worker_groups",
+    metadata,
+    Column("worker_id", Id, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(128), primary_key=True),
+    Index("ix_worker_groups_group_name", "group_name"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("email", String(254), nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("worker_id", Id, ForeignKey("workers.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+# -- one worker's turn at one loop ------------------------------------------------------------
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # What the portal shows in URLs: unguessable, so ids reveal nothing about other tasks.
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column(
+        "human_loop_id",
+        Id,
+        ForeignKey("human_loops.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # NULL once the worker is removed; their submitted answers stay with the loop.
+    Column("worker_id", Id, ForeignKey("workers.id", ondelete="SET NULL"), nullable=True),
+    # active (leased), submitted, declined. A released or timed-out task is deleted.
+    Column("state", String(16), nullable=False),
+    Column("accepted_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("submitted_at", BigInteger, nullable=True),
+    Column("answer", JSON, nullable=True),
+    Column("time_spent_ms", BigInteger, nullable=True),
+    # workerId and identityData as they were at submission, for the output file.
+    Column("identity", JSON, nullable=True),
+    # A loop's answers come from distinct workers: the database refuses a second row.
+    UniqueConstraint("human_loop_id", "worker_id", name="uq_tasks_loop_worker"),
+    Index("ix_tasks_worker_state", "worker_id", "state"),
+    Index("ix_tasks_state_lease", "state", "lease_until"),
+)
+
+# -- status-change events: a durable outbox and the webhooks it is delivered to -----------
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("secret_ciphertext", LargeBinary, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("human_loop_name", String(63), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("event_id", Id, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("webhook_id", Id, ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Index("ix_deliveries_due", "delivered_at", "next_attempt_at"),
 )

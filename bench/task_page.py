@@ -1,0 +1,127 @@
+"""The task page in Chromium: bytes the page itself loads (without the task's frame) and
+the time until it is interactive, on localhost. Usage: python bench/task_page.py [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+sys.path.insert(0, str(Path(__file__).parent))
+from workers import PASSWORD, free_port, prepare, serve
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TEMPLATE = "<crowd-form><input name='label'></crowd-form>"
+MEASURE = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const own = performance.getEntriesByType("resource").filter(e => e.initiatorType !== "iframe");
+  return {
+    interactive: nav.domInteractive,
+    load: nav.loadEventEnd,
+    bytes: nav.decodedBodySize + own.reduce((sum, e) => sum + e.decodedBodySize, 0),
+  };
+}"""
+
+
+def setup(url: str, key: dict[str, str], loops: int) -> None:
+    kw: dict[str, Any] = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": key["id"],
+        "aws_secret_access_key": key["secret"],
+    }
+    sm = boto3.client("sagemaker", **kw)
+    a2i = boto3.client("sagemaker-a2i-runtime", **kw)
+    member = {"UserPool": "us-east-1_bench", "UserGroup": "bench", "ClientId": "client"}
+    team = sm.create_workteam(
+        WorkteamName="page-team",
+        Description="bench",
+        MemberDefinitions=[{"CognitoMemberDefinition": member}],
+    )["WorkteamArn"]
+    ui = sm.create_human_task_ui(HumanTaskUiName="page-ui", UiTemplate={"Content": TEMPLATE})
+    flow = sm.create_flow_definition(
+        FlowDefinitionName="page",
+        RoleArn="arn:aws:iam::123456789012:role/bench",
+        HumanLoopConfig={
+            "WorkteamArn": team,
+            "HumanTaskUiArn": ui["HumanTaskUiArn"],
+            "TaskTitle": "bench",
+            "TaskDescription": "bench",
+            "TaskCount": 1,
+        },
+        OutputConfig={"S3OutputPath": "s3://bench/out"},
+    )["FlowDefinitionArn"]
+    for n in range(loops):
+        a2i.start_human_loop(
+            HumanLoopName=f"page-{n}",
+            FlowDefinitionArn=flow,
+            HumanLoopInput={"InputContent": json.dumps({"n": n})},
+        )
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        key = prepare(data_dir, None, 1)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = serve(data_dir, None, port)
+        try:
+            setup(url, key, args.runs)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                page = browser.new_page()
+                page.goto(f"{url}/signin")
+                page.fill("input[name=email]", "bench000@example.com")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_selector("text=Start working")
+                interactive: list[float] = []
+                loaded: list[float] = []
+                sizes: list[int] = []
+                for _ in range(args.runs):
+                    page.goto(f"{url}/")
+                    page.click("text=Start working")
+                    page.wait_for_url("**/tasks/*")
+                    page.wait_for_load_state("load")
+                    # The page's own timeline: the frame's document and what it loads are not
+                    # the page's (the frame shows as one "iframe" entry, left out here).
+                    figures = page.evaluate(MEASURE)
+                    interactive.append(figures["interactive"])
+                    loaded.append(figures["load"])
+                    sizes.append(figures["bytes"])
+                    page.click("#release")
+                    page.wait_for_url(f"{url}/")
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print("handloop bench/task_page.py: the task page without its frame, Chromium, localhost")
+    print(
+        f"runs {args.runs}: page bytes p50 {statistics.median(sizes):.0f} (max {max(sizes)}); "
+        f"interactive p50 {statistics.median(interactive):.1f} ms "
+        f"(max {max(interactive):.1f}); load p50 {statistics.median(loaded):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Simulated workers over HTTP (claim + submit, no browser) against a fresh `handloop serve`.
+
+Prints tasks/s and the p50/p99 latency of claim and of submit for N = 1, 16 and 64
+concurrent workers. Usage: python bench/workers.py [--tasks 1000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+from handloop.services import open_services
+from handloop.settings import Settings
+
+PASSWORD = "bench-password"
+TEMPLATE = "<crowd-form><input name='choice'></crowd-form>"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(data_dir: Path, database_url: str | None, workers: int) -> dict[str, str]:
+    """Workers (in every group) and an access key, made before the server starts."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    services = open_services(settings, create=True)
+    try:
+        for n in range(workers):
+            services.workers.add(f"bench{n:03d}@example.com", PASSWORD, ["bench"])
+        key = services.access_keys.create("bench")
+    finally:
+        services.close()
+    return {"id": key.access_key_id, "secret": key.secret_access_key}
+
+
+def serve(data_dir: Path, database_url: str | None, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HANDLOOP_DATA_DIR": str(data_dir),
+        "HANDLOOP_FLOW_ACTIVATION_SECONDS": "0",
+        "HANDLOOP_LOG_LEVEL": "warning",
+    }
+    if database_url:
+        env["HANDLOOP_DATABASE_URL"] = database_url
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handloop", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("handloop serve did not start")
+
+
+def make_flow_with_loops(url: str, key: dict[str, str], name: str, loops: int) -> None:
+    kw: dict[str, Any] = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": key["id"],
+        "aws_secret_access_key": key["secret"],
+    }
+    sm = boto3.client("sagemaker", **kw)
+    a2i = boto3.client("sagemaker-a2i-runtime", **kw)
+    member = {"UserPool": "us-east-1_bench", "UserGroup": "bench", "ClientId": "client"}
+    team = sm.create_workteam(
+        WorkteamName=f"{name}-team",
+        Description="bench",
+        MemberDefinitions=[{"CognitoMemberDefinition": member}],
+    )["WorkteamArn"]
+    ui = sm.create_human_task_ui(HumanTaskUiName=f"{name}-ui", UiTemplate={"Content": TEMPLATE})
+    flow = sm.create_flow_definition(
+        FlowDefinitionName=name,
+        RoleArn="arn:aws:iam::123456789012:role/bench",
+        HumanLoopConfig={
+            "WorkteamArn": team,
+            "HumanTaskUiArn": ui["HumanTaskUiArn"],
+            "TaskTitle": "bench",
+            "TaskDescription": "bench",
+            "TaskCount": 1,
+        },
+        OutputConfig={"S3OutputPath": "s3://bench/out"},
+    )["FlowDefinitionArn"]
+
+    def start(n: int) -> None:
+        a2i.start_human_loop(
+            HumanLoopName=f"{name}-{n:05d}",
+            FlowDefinitionArn=flow,
+            HumanLoopInput={"InputContent": json.dumps({"n": n})},
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(start, range(loops)))
+
+
+async def sign_in(url: str, email: str) -> tuple[httpx.Cookies, dict[str, str]]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        signed = await client.post("/api/session", json={"email": email, "password": PASSWORD})
+        signed.raise_for_status()
+        return client.cookies, {"X-CSRF-Token": signed.json()["csrfToken"]}
+
+
+async def worker(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    flow: str,
+    claims: list[float],
+    submits: list[float],
+) -> int:
+    done = 0
+    while True:
+        t0 = time.perf_counter()
+        response = await client.post(f"/api/jobs/{flow}/claim", headers=headers)
+        claims.append(time.perf_counter() - t0)
+        response.raise_for_status()
+        task = response.json()["task"]
+        if task is None:
+            return done
+        t0 = time.perf_counter()
+        response = await client.post(
+            f"/api/tasks/{task['taskId']}/submit",
+            json={"answer": {"choice": "a"}},
+            headers=headers,
+        )
+        submits.append(time.perf_counter() - t0)
+        response.raise_for_status()
+        done += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+async def round_of(url: str, n: int, flow: str) -> tuple[int, float, list[float], list[float]]:
+    """Sign N workers in (not timed: argon2 is slow on purpose), then time the work."""
+    claims: list[float] = []
+    submits: list[float] = []
+    sessions = await asyncio.gather(*(sign_in(url, f"bench{i:03d}@example.com") for i in range(n)))
+    # Fresh clients: connections idle through the other sign-ins may have been closed.
+    clients = [httpx.AsyncClient(base_url=url, timeout=60, cookies=c) for c, _ in sessions]
+    headers = [h for _, h in sessions]
+    try:
+        t0 = time.perf_counter()
+        counts = await asyncio.gather(
+            *(worker(c, h, flow, claims, submits) for c, h in zip(clients, headers, strict=True))
+        )
+        return sum(counts), time.perf_counter() - t0, claims, submits
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=1000, help="loops per round (TaskCount 1)")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument("--workers", default="1,16,64", help="comma-separated N values")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.workers.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        key = prepare(data_dir, args.database_url, max(sizes))
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = serve(data_dir, args.database_url, port)
+        backend = "PostgreSQL" if args.database_url else "SQLite"
+        print(f"handloop bench/workers.py: {backend}, {args.tasks} tasks per round, TaskCount 1")
+        print(
+            f"{'N':>4} {'tasks':>6} {'tasks/s':>8} {'claim p50':>10} {'claim p99':>10} "
+            f"{'submit p50':>11} {'submit p99':>11}"
+        )
+        try:
+            for n in sizes:
+                flow = f"bench-n{n}"
+                make_flow_with_loops(url, key, flow, args.tasks)
+                done, seconds, claims, submits = asyncio.run(round_of(url, n, flow))
+                print(
+                    f"{n:>4} {done:>6} {done / seconds:>8.1f} "
+                    f"{percentile(claims, 50):>8.1f}ms {percentile(claims, 99):>8.1f}ms "
+                    f"{percentile(submits, 50):>9.1f}ms {percentile(submits, 99):>9.1f}ms",
+                    flush=True,
+                )
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

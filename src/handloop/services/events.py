@@ -1,0 +1,306 @@
+"""Status-change events: written to an outbox in the transaction that changes the status,
+then delivered at least once to registered webhooks (and read by the event stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from handloop.domain.arns import ArnFactory
+from handloop.domain.outputs import output_uri
+from handloop.domain.timestamps import to_datetime
+from handloop.errors import ResourceInUse, ResourceNotFound, ValidationError
+from handloop.services.clock import Clock
+from handloop.store import Database
+from handloop.store.tables import deliveries, events, webhooks
+
+log = logging.getLogger(__name__)
+
+DETAIL_TYPE = "SageMaker A2I HumanLoop Status Change"
+SIGNATURE_HEADER = "X-Handloop-Signature"
+TIMESTAMP_HEADER = "X-Handloop-Timestamp"
+MAX_BACKOFF_SECONDS = 3600
+
+
+def iso_ms(us: int) -> str:
+    return to_datetime(us).strftime("%Y-%m-%dT%H:%M:%S.") + f"{(us // 1000) % 1000:03d}Z"
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``{timestamp}.{body}`` with the webhook's secret."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def record_status_change(
+    conn: Connection, arns: ArnFactory, loop: Any, status: str, now: int
+) -> None:
+    """Add the EventBridge-shaped event of ``loop`` reaching ``status`` to the outbox, with a
+    pending delivery to every webhook registered at this moment (same transaction)."""
+    failure_code = getattr(loop, "failure_code", None)
+    failure_reason = getattr(loop, "failure_reason", None)
+    if status != "Failed":
+        failure_code = failure_reason = None
+    loop_arn = arns.build("human-loop", loop.name)
+    body = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": DETAIL_TYPE,
+        "source": "aws.sagemaker",
+        "account": arns.account_id,
+        "time": to_datetime(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": arns.region,
+        "resources": [loop_arn],
+        "detail": {
+            "creationTime": iso_ms(loop.created_at),
+            "failureCode": failure_code,
+            "failureReason": failure_reason,
+            "flowDefinitionArn": arns.build("flow-definition", loop.flow_definition_name),
+            "humanLoopArn": loop_arn,
+            "humanLoopName": loop.name,
+            "humanLoopOutput": {
+                "outputS3Uri": output_uri(
+                    loop.s3_output_path, loop.flow_definition_name, loop.name, loop.created_at
+                )
+            },
+            "humanLoopStatus": status,
+        },
+    }
+    key = conn.execute(
+        insert(events).values(human_loop_name=loop.name, body=body, created_at=now)
+    ).inserted_primary_key
+    assert key is not None
+    hook_ids: Sequence[int] = conn.scalars(select(webhooks.c.id)).all()
+    for hook_id in hook_ids:
+        conn.execute(
+            insert(deliveries).values(
+                event_id=key[0], webhook_id=hook_id, attempts=0, next_attempt_at=now
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    url: str
+    created_us: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class _Due:
+    event_id: int
+    webhook_id: int
+    attempts: int
+    url: str
+    secret: str
+    body: dict[str, Any]
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"'{url}' is not an http:// or https:// URL.")
+    if len(url) > 2048:
+        raise ValidationError("A webhook URL can have at most 2048 characters.")
+    return url
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect must not carry an event to a URL the administrator did not register."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class Events:
+    """The outbox: webhooks registered by the administrator, delivery, and reading back."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        deployment_key: bytes,
+        *,
+        timeout_seconds: float,
+        max_attempts: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._fernet = Fernet(deployment_key)
+        self._timeout = timeout_seconds
+        self._max_attempts = max_attempts
+
+    # -- webhooks (CLI) --------------------------------------------------------------------
+
+    def add_webhook(self, url: str, secret: str) -> Webhook:
+        url = check_url(url)
+        if not secret:
+            raise ValidationError("A webhook secret cannot be empty.")
+        now = self._clock()
+
+        def op(conn: Connection) -> Webhook:
+            try:
+                key = conn.execute(
+                    insert(webhooks).values(
+                        url=url,
+                        secret_ciphertext=self._fernet.encrypt(secret.encode()),
+                        created_at=now,
+                    )
+                ).inserted_primary_key
+            except IntegrityError:
+                raise ResourceInUse(f"Webhook {url} is already registered.") from None
+            assert key is not None
+            return Webhook(key[0], url, now, 0)
+
+        return self._db.write_now(op)
+
+    def list_webhooks(self) -> list[Webhook]:
+        def op(conn: Connection) -> list[Webhook]:
+            found = []
+            for row in conn.execute(select(webhooks).order_by(webhooks.c.id)).all():
+                pending = conn.execute(
+                    select(deliveries.c.event_id).where(
+                        deliveries.c.webhook_id == row.id, deliveries.c.delivered_at.is_(None)
+                    )
+                ).all()
+                found.append(Webhook(row.id, row.url, row.created_at, len(pending)))
+            return found
+
+        return self._db.read_now(op)
+
+    def remove_webhook(self, url: str) -> None:
+        def op(conn: Connection) -> int:
+            return conn.execute(delete(webhooks).where(webhooks.c.url == url)).rowcount
+
+        if not self._db.write_now(op):
+            raise ResourceNotFound(f"No webhook {url} is registered.")
+
+    # -- delivery (scheduler) ----------------------------------------------------------------
+
+    async def deliver_due(self, limit: int = 64) -> int:
+        """POST every due delivery once; the number delivered."""
+        now = self._clock()
+
+        def read(conn: Connection) -> list[_Due]:
+            rows = conn.execute(
+                select(
+                    deliveries.c.event_id,
+                    deliveries.c.webhook_id,
+                    deliveries.c.attempts,
+                    webhooks.c.url,
+                    webhooks.c.secret_ciphertext,
+                    events.c.body,
+                )
+                .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+                .join(events, events.c.id == deliveries.c.event_id)
+                .where(
+                    deliveries.c.delivered_at.is_(None),
+                    deliveries.c.next_attempt_at <= now,
+                    deliveries.c.attempts < self._max_attempts,
+                )
+                .order_by(deliveries.c.event_id)
+                .limit(limit)
+            ).all()
+            return [
+                _Due(
+                    r.event_id,
+                    r.webhook_id,
+                    r.attempts,
+                    r.url,
+                    self._fernet.decrypt(r.secret_ciphertext).decode(),
+                    r.body,
+                )
+                for r in rows
+            ]
+
+        due = await self._db.read(read)
+        if not due:
+            return 0
+        outcomes = await asyncio.gather(*(asyncio.to_thread(self._post, d) for d in due))
+        done = self._clock()
+
+        def write(conn: Connection) -> None:
+            for item, error in zip(due, outcomes, strict=True):
+                where = (
+                    deliveries.c.event_id == item.event_id,
+                    deliveries.c.webhook_id == item.webhook_id,
+                )
+                if error is None:
+                    conn.execute(update(deliveries).where(*where).values(delivered_at=done))
+                    continue
+                backoff = min(2**item.attempts, MAX_BACKOFF_SECONDS)
+                conn.execute(
+                    update(deliveries)
+                    .where(*where)
+                    .values(
+                        attempts=item.attempts + 1,
+                        next_attempt_at=done + backoff * 1_000_000,
+                        last_error=error[:512],
+                    )
+                )
+
+        await self._db.write(write)
+        return sum(1 for e in outcomes if e is None)
+
+    def _post(self, item: _Due) -> str | None:
+        body = json.dumps(item.body, separators=(",", ":")).encode()
+        stamp = str(self._clock() // 1_000_000)
+        request = urllib.request.Request(
+            item.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "handloop-webhooks",
+                TIMESTAMP_HEADER: stamp,
+                SIGNATURE_HEADER: signature(item.secret, stamp, body),
+                "X-Handloop-Event-Id": str(item.body["id"]),
+            },
+        )
+        try:
+            with _OPENER.open(request, timeout=self._timeout) as response:
+                if 200 <= response.status < 300:
+                    return None
+                return f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            return f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    # -- reading (the event stream) ----------------------------------------------------------
+
+    async def after(self, event_id: int, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
+        """Events with ids above ``event_id``, oldest first."""
+        rows = await self._db.read(
+            lambda conn: conn.execute(
+                select(events.c.id, events.c.body)
+                .where(events.c.id > event_id)
+                .order_by(events.c.id)
+                .limit(limit)
+            ).all()
+        )
+        return [(r.id, r.body) for r in rows]
+
+    async def last_id(self) -> int:
+        found = await self._db.read(
+            lambda conn: conn.scalar(select(events.c.id).order_by(events.c.id.desc()).limit(1))
+        )
+        return int(found or 0)

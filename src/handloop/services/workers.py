@@ -1,0 +1,306 @@
+"""The workforce's people: built-in sign-in accounts, their groups, one-time invitations.
+
+Workers are identified to requesters only by ``worker_id`` (opaque) and identity data
+(provider, issuer, subject), as A2I's output does. OIDC workers are rows with
+``identity_provider="Oidc"`` and the provider's subject; sign-in is the only part that
+differs, so adding it later touches nothing here but a lookup by subject.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from handloop.domain.records import Worker
+from handloop.errors import NotSignedIn, ResourceInUse, ResourceNotFound, ValidationError
+from handloop.services.clock import Clock
+from handloop.store import Database
+from handloop.store.tables import human_loops, invitations, portal_sessions, tasks, worker_groups
+from handloop.store.tables import workers as workers_table
+
+BUILT_IN = "Cognito"  # A2I's identityProviderType for a workforce's own sign-in
+MIN_PASSWORD = 8
+# Verifying against this keeps unknown emails as slow as wrong passwords.
+_DUMMY_HASH = PasswordHasher().hash("not a password of anyone")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        raise ValidationError(f"'{email}' is not an email address.")
+    return email
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"A password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 1024:
+        raise ValidationError("A password can have at most 1024 characters.")
+
+
+def check_groups(groups: Iterable[str]) -> list[str]:
+    names = sorted({g.strip() for g in groups})
+    for name in names:
+        if not name or len(name) > 128:
+            raise ValidationError(f"'{name}' is not a group name (1 to 128 characters).")
+    return names
+
+
+def load_worker(conn: Connection, **where: Any) -> Worker | None:
+    query = select(workers_table)
+    for column, value in where.items():
+        query = query.where(workers_table.c[column] == value)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    groups: Sequence[str] = conn.scalars(
+        select(worker_groups.c.group_name)
+        .where(worker_groups.c.worker_id == row.id)
+        .order_by(worker_groups.c.group_name)
+    ).all()
+    return Worker(
+        id=row.id,
+        worker_id=row.worker_id,
+        email=row.email,
+        identity_provider=row.identity_provider,
+        subject=row.subject,
+        groups=tuple(groups),
+        disabled=row.disabled_at is not None,
+        created_us=row.created_at,
+    )
+
+
+def return_tasks_of(conn: Connection, worker_pk: int) -> None:
+    """Give the worker's leased tasks back to the pool (disable, remove)."""
+    held = conn.execute(
+        select(tasks.c.id, tasks.c.human_loop_id).where(
+            tasks.c.worker_id == worker_pk, tasks.c.state == "active"
+        )
+    ).all()
+    for task in held:
+        conn.execute(delete(tasks).where(tasks.c.id == task.id))
+        conn.execute(
+            update(human_loops)
+            .where(human_loops.c.id == task.human_loop_id)
+            .values(claimed=human_loops.c.claimed - 1)
+        )
+
+
+class Workers:
+    def __init__(self, db: Database, clock: Clock, *, invitation_hours: float) -> None:
+        self._db = db
+        self._clock = clock
+        self._hasher = PasswordHasher()
+        self._invitation_us = int(invitation_hours * 3600 * 1_000_000)
+
+    # -- provisioning (CLI, demo) ------------------------------------------------------------
+
+    def _insert(
+        self, conn: Connection, email: str, password_hash: str | None, groups: list[str]
+    ) -> Worker:
+        now = self._clock()
+        try:
+            key = conn.execute(
+                insert(workers_table).values(
+                    worker_id=secrets.token_hex(8),
+                    email=email,
+                    password_hash=password_hash,
+                    identity_provider=BUILT_IN,
+                    subject=str(uuid.uuid4()),
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key
+        except IntegrityError:
+            raise ResourceInUse(f"A worker with email {email} already exists.") from None
+        assert key is not None
+        for group in groups:
+            conn.execute(insert(worker_groups).values(worker_id=key[0], group_name=group))
+        found = load_worker(conn, id=key[0])
+        assert found is not None
+        return found
+
+    def add(self, email: str, password: str, groups: Iterable[str]) -> Worker:
+        """A worker who signs in with ``password``."""
+        email = check_email(email)
+        check_password(password)
+        names = check_groups(groups)
+        hashed = self._hasher.hash(password)
+
+        def op(conn: Connection) -> Worker:
+            if load_worker(conn, email=email) is not None:
+                raise ResourceInUse(f"A worker with email {email} already exists.")
+            return self._insert(conn, email, hashed, names)
+
+        return self._db.write_now(op)
+
+    def invite(self, email: str, groups: Iterable[str]) -> str:
+        """A one-time sign-up token for ``email``; the link is the portal's /join/{token}."""
+        email = check_email(email)
+        names = check_groups(groups)
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+
+        def op(conn: Connection) -> None:
+            if load_worker(conn, email=email) is not None:
+                raise ResourceInUse(f"A worker with email {email} already exists.")
+            conn.execute(
+                insert(invitations).values(
+                    token_sha256=token_digest(token),
+                    email=email,
+                    groups=names,
+                    created_at=now,
+                    expires_at=now + self._invitation_us,
+                )
+            )
+
+        self._db.write_now(op)
+        return token
+
+    def list(self) -> list[Worker]:
+        def op(conn: Connection) -> list[Worker]:
+            ids: Sequence[int] = conn.scalars(
+                select(workers_table.c.id).order_by(workers_table.c.email)
+            ).all()
+            return [w for w in (load_worker(conn, id=i) for i in ids) if w is not None]
+
+        return self._db.read_now(op)
+
+    def _find(self, conn: Connection, who: str) -> Worker:
+        found = load_worker(conn, email=who.strip().lower()) or load_worker(conn, worker_id=who)
+        if found is None:
+            raise ResourceNotFound(f"No worker {who}.")
+        return found
+
+    def set_disabled(self, who: str, disabled: bool) -> Worker:
+        """Disable (sessions end, held tasks go back to the pool) or enable a worker."""
+
+        def op(conn: Connection) -> Worker:
+            worker = self._find(conn, who)
+            conn.execute(
+                update(workers_table)
+                .where(workers_table.c.id == worker.id)
+                .values(disabled_at=self._clock() if disabled else None, updated_at=self._clock())
+            )
+            if disabled:
+                conn.execute(
+                    delete(portal_sessions).where(portal_sessions.c.worker_id == worker.id)
+                )
+                return_tasks_of(conn, worker.id)
+            found = load_worker(conn, id=worker.id)
+            assert found is not None
+            return found
+
+        return self._db.write_now(op)
+
+    def set_groups(self, who: str, add: Iterable[str], remove: Iterable[str]) -> Worker:
+        """Add the worker to groups and take them out of others (team membership)."""
+        joining, leaving = check_groups(add), check_groups(remove)
+
+        def op(conn: Connection) -> Worker:
+            worker = self._find(conn, who)
+            for group in leaving:
+                conn.execute(
+                    delete(worker_groups).where(
+                        worker_groups.c.worker_id == worker.id,
+                        worker_groups.c.group_name == group,
+                    )
+                )
+            for group in joining:
+                if group not in worker.groups or group in leaving:
+                    conn.execute(
+                        insert(worker_groups).values(worker_id=worker.id, group_name=group)
+                    )
+            found = load_worker(conn, id=worker.id)
+            assert found is not None
+            return found
+
+        return self._db.write_now(op)
+
+    def remove(self, who: str) -> Worker:
+        """Delete a worker; answers they submitted stay in their loops' outputs."""
+
+        def op(conn: Connection) -> Worker:
+            worker = self._find(conn, who)
+            return_tasks_of(conn, worker.id)
+            conn.execute(
+                delete(tasks).where(tasks.c.worker_id == worker.id, tasks.c.state != "submitted")
+            )
+            conn.execute(delete(workers_table).where(workers_table.c.id == worker.id))
+            return worker
+
+        return self._db.write_now(op)
+
+    # -- sign-in ----------------------------------------------------------------------------
+
+    def verify_password(self, email: str, password: str) -> Worker:
+        """The active worker with this email and password, else NotSignedIn (CPU-bound)."""
+        try:
+            email = check_email(email)
+        except ValidationError:
+            raise NotSignedIn("Wrong email or password.") from None
+        found = self._db.read_now(
+            lambda conn: (
+                load_worker(conn, email=email),
+                conn.scalar(
+                    select(workers_table.c.password_hash).where(workers_table.c.email == email)
+                ),
+            )
+        )
+        worker, hashed = found
+        try:
+            self._hasher.verify(hashed or _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            raise NotSignedIn("Wrong email or password.") from None
+        if worker is None or hashed is None:
+            raise NotSignedIn("Wrong email or password.")
+        if worker.disabled:
+            raise NotSignedIn("This account is disabled; ask your administrator.")
+        return worker
+
+    def invitation_email(self, token: str) -> str:
+        """The email an unused, unexpired invitation is for, else NotSignedIn."""
+        row = self._db.read_now(
+            lambda conn: conn.execute(
+                select(invitations).where(invitations.c.token_sha256 == token_digest(token))
+            ).first()
+        )
+        if row is None or row.used_at is not None or row.expires_at <= self._clock():
+            raise ValidationError("This sign-up link is not valid: it was used or has expired.")
+        return str(row.email)
+
+    async def accept_invitation(self, token: str, password: str) -> Worker:
+        """Create the invited worker with ``password``; the link then stops working."""
+        check_password(password)
+        hashed = self._hasher.hash(password)
+        now = self._clock()
+
+        def op(conn: Connection) -> Worker:
+            row = conn.execute(
+                select(invitations).where(invitations.c.token_sha256 == token_digest(token))
+            ).first()
+            if row is None or row.used_at is not None or row.expires_at <= now:
+                raise ValidationError("This sign-up link is not valid: it was used or has expired.")
+            used = conn.execute(
+                update(invitations)
+                .where(invitations.c.id == row.id, invitations.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if used.rowcount != 1:
+                raise ValidationError("This sign-up link was just used.")
+            return self._insert(conn, row.email, hashed, list(row.groups))
+
+        return await self._db.write(op)

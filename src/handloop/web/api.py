@@ -1,0 +1,174 @@
+"""The portal's JSON endpoints (under /api, documented at /api/docs): what the task page's
+script calls, and what a script driving a worker can call too.
+
+Authentication is the session cookie that ``POST /api/session`` sets; every state change
+also needs the session's CSRF token in the ``X-CSRF-Token`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from handloop.domain.records import Task
+from handloop.errors import NotSignedIn
+from handloop.services import Services
+from handloop.web.security import (
+    SESSION_COOKIE,
+    SignInLimiter,
+    check_csrf,
+    current_session,
+    set_cookie,
+)
+
+
+class SignIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class SignedIn(BaseModel):
+    workerId: str = Field(description="The id output files carry for this worker.")
+    csrfToken: str = Field(description="Send it as X-CSRF-Token with every state change.")
+
+
+class JobOut(BaseModel):
+    flowDefinitionName: str
+    title: str
+    description: str
+    keywords: list[str]
+    waiting: int = Field(description="Tasks of this job you could take now.")
+
+
+class TaskOut(BaseModel):
+    taskId: str
+    humanLoopName: str
+    flowDefinitionName: str
+    title: str
+    description: str
+    input: Any = Field(description="The loop's InputContent, parsed.")
+    leaseExpiresInSeconds: float = Field(description="Time left before the task is released.")
+    frameUrl: str = Field(description="The rendered task, for a sandboxed iframe.")
+
+
+class Claimed(BaseModel):
+    task: TaskOut | None = Field(description="Your task in this job; null when none is left.")
+
+
+class Answer(BaseModel):
+    answer: dict[str, Any] = Field(description="The answer object crowd-form produced.")
+    timeSpentInSeconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="Active time on the task; at most the time since it "
+        "was accepted. Omitted: the time since it was accepted.",
+    )
+
+
+# The session's CSRF token, required on every state change.
+Csrf = Annotated[str | None, Header(alias="X-CSRF-Token")]
+
+
+def task_out(services: Services, task: Task) -> TaskOut:
+    now = services.clock()
+    return TaskOut(
+        taskId=task.public_id,
+        humanLoopName=task.human_loop_name,
+        flowDefinitionName=task.flow_definition_name,
+        title=task.title,
+        description=task.description,
+        input=json.loads(task.input_content),
+        leaseExpiresInSeconds=max(0.0, (task.lease_until_us - now) / 1_000_000),
+        frameUrl=f"/tasks/{task.public_id}/frame",
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def api_router(services: Services, limiter: SignInLimiter) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["worker"])
+
+    @router.post("/session", response_model=SignedIn, summary="Sign in")
+    async def sign_in(body: SignIn, request: Request, response: Response) -> SignedIn:
+        address = client_address(request)
+        limiter.check(address, body.email)
+        try:
+            worker = await asyncio.to_thread(
+                services.workers.verify_password, body.email, body.password
+            )
+        except NotSignedIn:
+            limiter.failed(address, body.email)
+            raise
+        token, csrf = await services.sessions.start(worker)
+        max_age = int(services.settings.session_hours * 3600)
+        set_cookie(response, request, services, SESSION_COOKIE, token, max_age)
+        return SignedIn(workerId=worker.worker_id, csrfToken=csrf)
+
+    @router.delete("/session", status_code=204, summary="Sign out")
+    async def sign_out(request: Request, x_csrf_token: Csrf = None) -> Response:
+        session = await current_session(request, services)
+        check_csrf(session, x_csrf_token)
+        await services.sessions.end(request.cookies[SESSION_COOKIE])
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/jobs", response_model=list[JobOut], summary="Your jobs and waiting tasks")
+    async def jobs(request: Request) -> list[JobOut]:
+        session = await current_session(request, services)
+        return [
+            JobOut(
+                flowDefinitionName=j.flow_definition_name,
+                title=j.title,
+                description=j.description,
+                keywords=list(j.keywords),
+                waiting=j.waiting,
+            )
+            for j in await services.tasks.jobs(session.worker)
+        ]
+
+    @router.post("/jobs/{flow}/claim", response_model=Claimed, summary="Take the next task")
+    async def claim(flow: str, request: Request, x_csrf_token: Csrf = None) -> Claimed:
+        """The task you hold in this job, else a new one (its time limit starts now)."""
+        session = await current_session(request, services)
+        check_csrf(session, x_csrf_token)
+        task = await services.tasks.claim(session.worker, flow)
+        return Claimed(task=None if task is None else task_out(services, task))
+
+    @router.get("/tasks/{task_id}", response_model=TaskOut, summary="One of your tasks")
+    async def get_task(task_id: str, request: Request) -> TaskOut:
+        session = await current_session(request, services)
+        return task_out(services, await services.tasks.get(session.worker, task_id))
+
+    @router.post("/tasks/{task_id}/submit", status_code=204, summary="Submit your answer")
+    async def submit(
+        task_id: str, body: Answer, request: Request, x_csrf_token: Csrf = None
+    ) -> Response:
+        session = await current_session(request, services)
+        check_csrf(session, x_csrf_token)
+        await services.tasks.submit(session.worker, task_id, body.answer, body.timeSpentInSeconds)
+        return Response(status_code=204)
+
+    @router.post("/tasks/{task_id}/release", status_code=204, summary="Give a task back")
+    async def release(task_id: str, request: Request, x_csrf_token: Csrf = None) -> Response:
+        """The task returns to the pool now; your work on it is lost."""
+        session = await current_session(request, services)
+        check_csrf(session, x_csrf_token)
+        await services.tasks.release(session.worker, task_id)
+        return Response(status_code=204)
+
+    @router.post("/tasks/{task_id}/decline", status_code=204, summary="Decline a task")
+    async def decline(task_id: str, request: Request, x_csrf_token: Csrf = None) -> Response:
+        """The task returns to the pool and is never offered to you again."""
+        session = await current_session(request, services)
+        check_csrf(session, x_csrf_token)
+        await services.tasks.decline(session.worker, task_id)
+        return Response(status_code=204)
+
+    return router
