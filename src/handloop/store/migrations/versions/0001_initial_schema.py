@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from handloop.store import triggers
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -174,63 +176,7 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
-    create_active_loop_triggers()
-
-
-ACTIVE = "('InProgress', 'Stopping')"
-
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER human_loops_active_insert AFTER INSERT ON human_loops
-    WHEN NEW.status IN {ACTIVE}
-    BEGIN
-        UPDATE flow_definitions SET active_loops = active_loops + 1
-        WHERE id = NEW.flow_definition_id;
-    END""",
-    f"""CREATE TRIGGER human_loops_active_update
-    AFTER UPDATE OF status, flow_definition_id ON human_loops
-    BEGIN
-        UPDATE flow_definitions SET active_loops = active_loops - 1
-        WHERE id = OLD.flow_definition_id AND OLD.status IN {ACTIVE};
-        UPDATE flow_definitions SET active_loops = active_loops + 1
-        WHERE id = NEW.flow_definition_id AND NEW.status IN {ACTIVE};
-    END""",
-    f"""CREATE TRIGGER human_loops_active_delete AFTER DELETE ON human_loops
-    WHEN OLD.status IN {ACTIVE}
-    BEGIN
-        UPDATE flow_definitions SET active_loops = active_loops - 1
-        WHERE id = OLD.flow_definition_id;
-    END""",
-]
-
-POSTGRES_TRIGGERS = [
-    f"""CREATE FUNCTION human_loops_active_count() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN {ACTIVE} THEN
-            UPDATE flow_definitions SET active_loops = active_loops - 1
-            WHERE id = OLD.flow_definition_id;
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN {ACTIVE} THEN
-            UPDATE flow_definitions SET active_loops = active_loops + 1
-            WHERE id = NEW.flow_definition_id;
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER human_loops_active_insert AFTER INSERT ON human_loops
-    FOR EACH ROW EXECUTE FUNCTION human_loops_active_count()""",
-    """CREATE TRIGGER human_loops_active_update
-    AFTER UPDATE OF status, flow_definition_id ON human_loops
-    FOR EACH ROW EXECUTE FUNCTION human_loops_active_count()""",
-    """CREATE TRIGGER human_loops_active_delete AFTER DELETE ON human_loops
-    FOR EACH ROW EXECUTE FUNCTION human_loops_active_count()""",
-]
-
-
-def create_active_loop_triggers() -> None:
-    """Keep flow_definitions.active_loops equal to its loops InProgress or Stopping."""
-    statements = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRES_TRIGGERS
-    for statement in statements:
-        op.execute(statement)
+    triggers.create_active_loop_triggers(op.get_bind())
 
 
 def downgrade() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from handloop.store import triggers
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -40,6 +42,7 @@ def upgrade() -> None:
         batch.create_check_constraint(
             op.f("ck_human_loops_submitted_within_claims"), "submitted <= claimed"
         )
+    triggers.restore_after_sqlite_rebuild(op.get_bind())
     # Loops started before this revision take their terms from their flow definition.
     op.execute(
         """
@@ -205,3 +208,4 @@ def downgrade() -> None:
         for column in ("submitted", "claimed", "expires_at", "task_time_limit_seconds"):
             batch.drop_column(column)
         batch.drop_column("task_count")
+    triggers.restore_after_sqlite_rebuild(op.get_bind())
