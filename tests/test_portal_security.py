@@ -220,7 +220,7 @@ def test_granted_objects_need_a_valid_signature(server: LiveServer) -> None:
     match = re.search(r"class='media' src='([^']+)'", frame)
     assert match is not None
     url = match.group(1).replace("&amp;", "&")
-    assert url.startswith(f"{server.url}/granted/review-media/images/cat.txt?")
+    assert url.startswith(f"{server.url}/objects/review-media/images/cat.txt?")
     assert httpx.get(url).text == "a cat"
     assert httpx.get(url.replace("signature=", "signature=0")).status_code == 403
     other = url.replace("cat.txt", "dog.txt")
@@ -229,7 +229,7 @@ def test_granted_objects_need_a_valid_signature(server: LiveServer) -> None:
 
 def test_a_template_that_fails_on_its_input_says_so_in_the_frame(server: LiveServer) -> None:
     flow = make_flow(
-        server, "broken", "broken", "<crowd-form>{{ task.input.x | nosuch }}</crowd-form>"
+        server, "broken", "broken", "<crowd-form>{{ task.input.x | divided_by: 0 }}</crowd-form>"
     )
     add_worker(server, "broken@example.com", "broken")
     server.client("sagemaker-a2i-runtime").start_human_loop(

@@ -7,17 +7,7 @@ from typing import Any
 
 from handloop.errors import ValidationError
 from handloop.services import Services
-from handloop.services.signed_urls import UrlSigner
-from handloop.templating import TemplateRenderError, check_syntax, object_path, render_template
-
-# How long a link made by grant_read_access stays valid (a worker's task time limit is
-# at most 8 hours; the portal re-renders the page when a task is opened).
-GRANT_TTL_SECONDS = 3600
-
-
-def object_url(signer: UrlSigner, uri: str) -> str:
-    """The signed handloop URL of the stored object at ``s3://bucket/key``."""
-    return signer.sign(object_path(uri), GRANT_TTL_SECONDS)
+from handloop.templating import TemplateRenderError, check_syntax, render_template
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -45,9 +35,7 @@ async def render_ui_template(s: Services, p: dict[str, Any]) -> dict[str, Any]:
             "Errors": [{"Code": "TemplateSyntaxError", "Message": str(p)} for p in problems],
         }
     try:
-        rendered = render_template(
-            source, task_input, grant_read_access=lambda uri: object_url(s.urls, uri)
-        )
+        rendered = render_template(source, task_input, grant_read_access=s.urls.grant_read_access)
     except TemplateRenderError as exc:
         code = "ResourceLimitExceeded" if exc.limit else "TemplateRenderError"
         where = f"line {exc.line}: " if exc.line else ""

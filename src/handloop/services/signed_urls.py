@@ -8,6 +8,12 @@ import hmac
 import time
 from urllib.parse import urlencode
 
+from handloop.templating import object_path
+
+# How long a link made by grant_read_access stays valid (the portal renders the task page
+# afresh each time a task is opened).
+GRANT_TTL_SECONDS = 3600
+
 
 class UrlSigner:
     def __init__(self, deployment_key: bytes, public_url: str) -> None:
@@ -22,6 +28,13 @@ class UrlSigner:
         expires = int(time.time()) + ttl_seconds
         query = urlencode({"expires": expires, "signature": self._mac(path, expires)})
         return f"{self.public_url}{path}?{query}"
+
+    def grant_read_access(self, uri: str) -> str:
+        """Ground Truth's ``grant_read_access``: an ``s3://`` URI becomes a short-lived signed
+        handloop URL of that object; any other URL passes through unchanged."""
+        if not uri.startswith("s3://"):
+            return uri
+        return self.sign(object_path(uri), GRANT_TTL_SECONDS)
 
     def verify(self, path: str, expires: str | None, signature: str | None) -> bool:
         if not expires or not signature or not expires.isdigit():

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 ELEMENTS = "crowd-html-elements.js"
+ELEMENT_STYLES = "crowd-html-elements.css"
 BRIDGE = "frame-bridge.js"
 _CROWD_SCRIPT = re.compile(
     r"https?://assets\.crowd\.aws/crowd-html-elements(?:-v2)?(?:\.min)?\.js", re.IGNORECASE
 )
-# AWS's stylesheet links: the element library brings its own styles.
+# AWS's stylesheet links: they get handloop's page-level styles (elements style themselves).
 _CROWD_CSS_LINK = re.compile(
     r"<link\b[^>]*href\s*=\s*['\"]?https?://assets\.crowd\.aws/[^'\" >]*\.css[^>]*>",
     re.IGNORECASE,
@@ -21,7 +22,8 @@ def frame_document(rendered: str, *, static_base: str) -> str:
     """A whole HTML document for the sandboxed task frame."""
     base = static_base.rstrip("/")
     elements = f"{base}/{ELEMENTS}"
-    body = _CROWD_CSS_LINK.sub("", _CROWD_SCRIPT.sub(elements, rendered))
+    styles = f'<link rel="stylesheet" href="{base}/{ELEMENT_STYLES}">'
+    body = _CROWD_CSS_LINK.sub(styles, _CROWD_SCRIPT.sub(elements, rendered))
     head = ['<meta charset="utf-8">', '<meta name="viewport" content="width=device-width">']
     if elements not in body:
         head.append(f'<script src="{elements}"></script>')

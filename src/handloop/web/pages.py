@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 from html import escape
 from pathlib import Path
 from typing import Annotated
@@ -15,10 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from handloop.blobs import BlobNotFound
-from handloop.domain.outputs import split_s3_uri
 from handloop.errors import HandloopError, NotSignedIn, ValidationError
 from handloop.services import Services
-from handloop.templating import TemplateRenderError, render_template
+from handloop.templating import TemplateRenderError, object_path, render_template
 from handloop.web.frame import frame_document
 from handloop.web.security import (
     FORM_COOKIE,
@@ -177,16 +177,12 @@ def page_router(
         session = await current_session(request, services)
         task = await services.tasks.get(session.worker, task_id)
 
-        def grant(uri: str) -> str:
-            if not uri.startswith("s3://"):
-                return uri
-            bucket, key = split_s3_uri(uri)
-            return services.urls.sign(f"/granted/{bucket}/{quote(key)}", ttl_seconds=3600)
-
         status = 200
         try:
             rendered = render_template(
-                task.template, json.loads(task.input_content), grant_read_access=grant
+                task.template,
+                json.loads(task.input_content),
+                grant_read_access=services.urls.grant_read_access,
             )
         except TemplateRenderError as exc:
             status = 422
@@ -200,10 +196,10 @@ def page_router(
         secure_headers(response, frame_csp(origin))
         return response
 
-    @router.get("/granted/{bucket}/{key:path}")
+    @router.get("/objects/{bucket}/{key:path}")
     async def granted_object(request: Request, bucket: str, key: str) -> Response:
         """An output-store object a template granted with ``grant_read_access``."""
-        path = f"/granted/{bucket}/{quote(key)}"
+        path = object_path(f"s3://{bucket}/{key}")
         params = request.query_params
         if not services.urls.verify(path, params.get("expires"), params.get("signature")):
             return Response("This link is not valid or has expired.", status_code=403)
@@ -213,7 +209,7 @@ def page_router(
             return Response("No such object.", status_code=404)
         return Response(
             data,
-            media_type="application/octet-stream",
+            media_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
             headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
         )
 
