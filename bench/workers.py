@@ -1,7 +1,10 @@
 """Simulated workers over HTTP (claim + submit, no browser) against a fresh `handloop serve`.
 
 Prints tasks/s and the p50/p99 latency of claim and of submit for N = 1, 16 and 64
-concurrent workers. Usage: python bench/workers.py [--tasks 1000] [--database-url URL]
+concurrent workers, twice: saturated (each worker claims again the moment it submitted,
+so latency at large N is mostly queueing behind the others) and paced (each worker looks
+at its task for about --think-ms before submitting, as a person does).
+Usage: python bench/workers.py [--tasks 1000] [--think-ms 1000] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -127,6 +131,7 @@ async def worker(
     flow: str,
     claims: list[float],
     submits: list[float],
+    think: float,
 ) -> int:
     done = 0
     while True:
@@ -137,6 +142,8 @@ async def worker(
         task = response.json()["task"]
         if task is None:
             return done
+        if think:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)
         t0 = time.perf_counter()
         response = await client.post(
             f"/api/tasks/{task['taskId']}/submit",
@@ -152,7 +159,9 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-async def round_of(url: str, n: int, flow: str) -> tuple[int, float, list[float], list[float]]:
+async def round_of(
+    url: str, n: int, flow: str, think: float
+) -> tuple[int, float, list[float], list[float]]:
     """Sign N workers in (not timed: argon2 is slow on purpose), then time the work."""
     claims: list[float] = []
     submits: list[float] = []
@@ -163,7 +172,10 @@ async def round_of(url: str, n: int, flow: str) -> tuple[int, float, list[float]
     try:
         t0 = time.perf_counter()
         counts = await asyncio.gather(
-            *(worker(c, h, flow, claims, submits) for c, h in zip(clients, headers, strict=True))
+            *(
+                worker(c, h, flow, claims, submits, think)
+                for c, h in zip(clients, headers, strict=True)
+            )
         )
         return sum(counts), time.perf_counter() - t0, claims, submits
     finally:
@@ -175,6 +187,12 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000, help="loops per round (TaskCount 1)")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--workers", default="1,16,64", help="comma-separated N values")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=1000,
+        help="paced rounds: mean time a worker looks at a task",
+    )
     args = parser.parse_args()
     sizes = [int(x) for x in args.workers.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,18 +202,22 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         process = serve(data_dir, args.database_url, port)
         backend = "PostgreSQL" if args.database_url else "SQLite"
-        print(f"handloop bench/workers.py: {backend}, {args.tasks} tasks per round, TaskCount 1")
+        print(f"handloop bench/workers.py: {backend}, TaskCount 1")
         print(
-            f"{'N':>4} {'tasks':>6} {'tasks/s':>8} {'claim p50':>10} {'claim p99':>10} "
+            f"{'pace':>9} {'N':>4} {'tasks':>6} {'tasks/s':>8} {'claim p50':>10} {'claim p99':>10} "
             f"{'submit p50':>11} {'submit p99':>11}"
         )
+        rounds = [(0.0, n, args.tasks) for n in sizes]
+        # Paced rounds last about ten thinking times whatever N is.
+        rounds += [(args.think_ms / 1000, n, max(20, 10 * n)) for n in sizes if args.think_ms]
         try:
-            for n in sizes:
-                flow = f"bench-n{n}"
-                make_flow_with_loops(url, key, flow, args.tasks)
-                done, seconds, claims, submits = asyncio.run(round_of(url, n, flow))
+            for think, n, tasks in rounds:
+                flow = f"bench-n{n}-t{int(think * 1000)}"
+                make_flow_with_loops(url, key, flow, tasks)
+                done, seconds, claims, submits = asyncio.run(round_of(url, n, flow, think))
+                pace = f"{think * 1000:.0f} ms" if think else "saturated"
                 print(
-                    f"{n:>4} {done:>6} {done / seconds:>8.1f} "
+                    f"{pace:>9} {n:>4} {done:>6} {done / seconds:>8.1f} "
                     f"{percentile(claims, 50):>8.1f}ms {percentile(claims, 99):>8.1f}ms "
                     f"{percentile(submits, 50):>9.1f}ms {percentile(submits, 99):>9.1f}ms",
                     flush=True,
