@@ -134,6 +134,9 @@ async def worker(
     think: float,
 ) -> int:
     done = 0
+    if think:
+        # People arrive over a while, not all in the same millisecond.
+        await asyncio.sleep(random.uniform(0, think))
     while True:
         t0 = time.perf_counter()
         response = await client.post(f"/api/jobs/{flow}/claim", headers=headers)
