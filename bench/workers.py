@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,17 +26,14 @@ from typing import Any
 import boto3
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import free_port
 from handloop.services import open_services
 from handloop.settings import Settings
 
 PASSWORD = "bench-password"
 TEMPLATE = "<crowd-form><input name='choice'></crowd-form>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(data_dir: Path, database_url: str | None, workers: int) -> dict[str, str]:
