@@ -6,9 +6,11 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from handloop.blobs import LocalBlobStore
 from tests.support import LiveServer
 
 ROLE = "arn:aws:iam::123456789012:role/handloop"
@@ -38,6 +40,12 @@ def test_renders_inline_template(server: LiveServer) -> None:
     url = urlsplit(src.replace("&amp;", "&"))
     assert url.path == "/objects/example-bucket/cats/1.jpg"
     assert "signature=" in url.query and "expires=" in url.query
+    # The signed link serves the stored object, with its content type.
+    LocalBlobStore(server.data_dir / "s3").put("example-bucket", "cats/1.jpg", b"\xff\xd8jpeg")
+    served = httpx.get(url.geturl())
+    assert served.status_code == 200
+    assert served.content == b"\xff\xd8jpeg"
+    assert served.headers["content-type"] == "image/jpeg"
 
 
 def test_renders_stored_template_by_arn(server: LiveServer) -> None:
