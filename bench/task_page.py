@@ -5,17 +5,13 @@ the time until it is interactive, on localhost. Usage: python bench/task_page.py
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import boto3
 
 sys.path.insert(0, str(Path(__file__).parent))
-from workers import PASSWORD, free_port, prepare, serve
+from workers import PASSWORD, free_port, make_flow_with_loops, prepare, serve
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,42 +33,6 @@ MEASURE = """() => {
 }"""
 
 
-def setup(url: str, key: dict[str, str], loops: int) -> None:
-    kw: dict[str, Any] = {
-        "endpoint_url": url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": key["id"],
-        "aws_secret_access_key": key["secret"],
-    }
-    sm = boto3.client("sagemaker", **kw)
-    a2i = boto3.client("sagemaker-a2i-runtime", **kw)
-    member = {"UserPool": "us-east-1_bench", "UserGroup": "bench", "ClientId": "client"}
-    team = sm.create_workteam(
-        WorkteamName="page-team",
-        Description="bench",
-        MemberDefinitions=[{"CognitoMemberDefinition": member}],
-    )["WorkteamArn"]
-    ui = sm.create_human_task_ui(HumanTaskUiName="page-ui", UiTemplate={"Content": TEMPLATE})
-    flow = sm.create_flow_definition(
-        FlowDefinitionName="page",
-        RoleArn="arn:aws:iam::123456789012:role/bench",
-        HumanLoopConfig={
-            "WorkteamArn": team,
-            "HumanTaskUiArn": ui["HumanTaskUiArn"],
-            "TaskTitle": "bench",
-            "TaskDescription": "bench",
-            "TaskCount": 1,
-        },
-        OutputConfig={"S3OutputPath": "s3://bench/out"},
-    )["FlowDefinitionArn"]
-    for n in range(loops):
-        a2i.start_human_loop(
-            HumanLoopName=f"page-{n}",
-            FlowDefinitionArn=flow,
-            HumanLoopInput={"InputContent": json.dumps({"n": n})},
-        )
-
-
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -86,7 +46,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         process = serve(data_dir, None, port)
         try:
-            setup(url, key, args.runs)
+            make_flow_with_loops(url, key, "page", args.runs, TEMPLATE)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page()

@@ -74,7 +74,10 @@ def serve(data_dir: Path, database_url: str | None, port: int) -> subprocess.Pop
     raise SystemExit("handloop serve did not start")
 
 
-def make_flow_with_loops(url: str, key: dict[str, str], name: str, loops: int) -> None:
+def make_flow_with_loops(
+    url: str, key: dict[str, str], name: str, loops: int, template: str = TEMPLATE
+) -> None:
+    """A team of group `bench`, a template, a TaskCount 1 flow NAME and LOOPS loops of it."""
     kw: dict[str, Any] = {
         "endpoint_url": url,
         "region_name": "us-east-1",
@@ -89,7 +92,7 @@ def make_flow_with_loops(url: str, key: dict[str, str], name: str, loops: int) -
         Description="bench",
         MemberDefinitions=[{"CognitoMemberDefinition": member}],
     )["WorkteamArn"]
-    ui = sm.create_human_task_ui(HumanTaskUiName=f"{name}-ui", UiTemplate={"Content": TEMPLATE})
+    ui = sm.create_human_task_ui(HumanTaskUiName=f"{name}-ui", UiTemplate={"Content": template})
     flow = sm.create_flow_definition(
         FlowDefinitionName=name,
         RoleArn="arn:aws:iam::123456789012:role/bench",
