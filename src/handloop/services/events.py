@@ -35,6 +35,11 @@ SIGNATURE_HEADER = "X-Handloop-Signature"
 TIMESTAMP_HEADER = "X-Handloop-Timestamp"
 MAX_BACKOFF_SECONDS = 3600
 
+# Every status change runs these: built once.
+_INSERT_EVENT = insert(events)
+_WEBHOOK_IDS = select(webhooks.c.id)
+_INSERT_DELIVERY = insert(deliveries)
+
 
 def iso_ms(us: int) -> str:
     return to_datetime(us).strftime("%Y-%m-%dT%H:%M:%S.") + f"{(us // 1000) % 1000:03d}Z"
@@ -81,15 +86,17 @@ def record_status_change(
         },
     }
     key = conn.execute(
-        insert(events).values(human_loop_name=loop.name, body=body, created_at=now)
+        _INSERT_EVENT, {"human_loop_name": loop.name, "body": body, "created_at": now}
     ).inserted_primary_key
     assert key is not None
-    hook_ids: Sequence[int] = conn.scalars(select(webhooks.c.id)).all()
-    for hook_id in hook_ids:
+    hook_ids: Sequence[int] = conn.scalars(_WEBHOOK_IDS).all()
+    if hook_ids:
         conn.execute(
-            insert(deliveries).values(
-                event_id=key[0], webhook_id=hook_id, attempts=0, next_attempt_at=now
-            )
+            _INSERT_DELIVERY,
+            [
+                {"event_id": key[0], "webhook_id": h, "attempts": 0, "next_attempt_at": now}
+                for h in hook_ids
+            ],
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from handloop.blobs.base import BlobStore
 from handloop.domain.arns import ArnFactory
@@ -30,6 +30,23 @@ from handloop.store.tables import human_loops, tasks
 log = logging.getLogger(__name__)
 
 COMPLETABLE = (HumanLoopStatus.IN_PROGRESS.value, HumanLoopStatus.STOPPING.value)
+
+# Every loop's last answer runs these: built once.
+_LOOP = select(human_loops).where(human_loops.c.id == bindparam("loop"))
+_ANSWERS = (
+    select(tasks)
+    .where(tasks.c.human_loop_id == bindparam("loop"), tasks.c.state == "submitted")
+    .order_by(tasks.c.submitted_at, tasks.c.id)
+)
+_MARK_COMPLETED = (
+    update(human_loops)
+    .where(
+        human_loops.c.id == bindparam("loop"),
+        human_loops.c.status.in_(COMPLETABLE),
+        human_loops.c.submitted >= human_loops.c.task_count,
+    )
+    .values(status=HumanLoopStatus.COMPLETED.value, updated_at=bindparam("now"))
+)
 
 
 def output_document(arns: ArnFactory, loop: Any, answers: list[Any]) -> dict[str, Any]:
@@ -63,16 +80,12 @@ class Outputs:
 
     def due_output(self, conn: Connection, loop_id: int) -> tuple[str, bytes] | None:
         """The output URI and file of a loop whose answers are all in, else None."""
-        loop = conn.execute(select(human_loops).where(human_loops.c.id == loop_id)).first()
+        loop = conn.execute(_LOOP, {"loop": loop_id}).first()
         if loop is None or loop.status not in COMPLETABLE:
             return None
         if loop.submitted < loop.task_count:
             return None
-        answers = conn.execute(
-            select(tasks)
-            .where(tasks.c.human_loop_id == loop_id, tasks.c.state == "submitted")
-            .order_by(tasks.c.submitted_at, tasks.c.id)
-        ).all()
+        answers = conn.execute(_ANSWERS, {"loop": loop_id}).all()
         document = output_document(self._arns, loop, list(answers))
         uri = output_uri(loop.s3_output_path, loop.flow_definition_name, loop.name, loop.created_at)
         return uri, json.dumps(document, ensure_ascii=False).encode()
@@ -93,18 +106,10 @@ class Outputs:
 
         def mark(conn: Connection) -> bool:
             now = self._clock()
-            done = conn.execute(
-                update(human_loops)
-                .where(
-                    human_loops.c.id == loop_id,
-                    human_loops.c.status.in_(COMPLETABLE),
-                    human_loops.c.submitted >= human_loops.c.task_count,
-                )
-                .values(status=HumanLoopStatus.COMPLETED.value, updated_at=now)
-            )
+            done = conn.execute(_MARK_COMPLETED, {"loop": loop_id, "now": now})
             if done.rowcount != 1:
                 return False
-            loop = conn.execute(select(human_loops).where(human_loops.c.id == loop_id)).one()
+            loop = conn.execute(_LOOP, {"loop": loop_id}).one()
             record_status_change(conn, self._arns, loop, HumanLoopStatus.COMPLETED.value, now)
             return True
 

@@ -15,7 +15,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.arns import ArnFactory
@@ -57,7 +57,7 @@ def flows_of(conn: Connection, worker: Worker) -> list[Any]:
     )
 
 
-def _open_loops(worker_pk: int, now: int) -> Any:
+def _open_loops(worker_pk: Any, now: Any) -> Any:
     """Loops a worker may take now: in progress, unexpired, short of claims, never theirs."""
     return and_(
         human_loops.c.status == IN_PROGRESS,
@@ -65,6 +65,101 @@ def _open_loops(worker_pk: int, now: int) -> Any:
         human_loops.c.expires_at > now,
         ~exists().where(tasks.c.human_loop_id == human_loops.c.id, tasks.c.worker_id == worker_pk),
     )
+
+
+# The claim and submit statements, built once: they are the portal's hottest writes, and
+# building a statement costs more than SQLite takes to run it.
+_FLOW_FOR_CLAIM = (
+    select(flow_definitions.c.id, workteams.c.config)
+    .join(workteams, workteams.c.id == flow_definitions.c.workteam_id)
+    .where(flow_definitions.c.name == bindparam("flow_name"))
+)
+_HELD = (
+    select(tasks.c.public_id)
+    .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
+    .where(
+        tasks.c.worker_id == bindparam("worker"),
+        tasks.c.state == "active",
+        tasks.c.lease_until > bindparam("now"),
+        human_loops.c.flow_definition_id == bindparam("flow"),
+        human_loops.c.status == IN_PROGRESS,
+    )
+    .limit(1)
+)
+_NEXT_LOOP = (
+    select(human_loops.c.id, human_loops.c.task_time_limit_seconds)
+    .where(
+        human_loops.c.flow_definition_id == bindparam("flow"),
+        _open_loops(bindparam("worker"), bindparam("now")),
+    )
+    .order_by(human_loops.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_COUNT_CLAIM = (
+    update(human_loops)
+    .where(
+        human_loops.c.id == bindparam("loop"),
+        human_loops.c.status == IN_PROGRESS,
+        human_loops.c.claimed < human_loops.c.task_count,
+    )
+    .values(claimed=human_loops.c.claimed + 1)
+)
+_INSERT_TASK = insert(tasks)
+_LOAD = (
+    select(
+        tasks.c.public_id,
+        tasks.c.accepted_at,
+        tasks.c.lease_until,
+        human_loops.c.name.label("loop_name"),
+        human_loops.c.input_content,
+        human_loops.c.status,
+        flow_definitions.c.name.label("flow_name"),
+        flow_definitions.c.config,
+        human_task_uis.c.content,
+    )
+    .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
+    .join(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
+    .join(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
+    .where(
+        tasks.c.public_id == bindparam("public_id"),
+        tasks.c.worker_id == bindparam("worker"),
+        tasks.c.state == "active",
+    )
+)
+# Locks the task and its loop (PostgreSQL), so the last two answers of a loop count in turn.
+_TASK_TO_SUBMIT = (
+    select(
+        tasks.c.id,
+        tasks.c.human_loop_id,
+        tasks.c.state,
+        tasks.c.accepted_at,
+        tasks.c.lease_until,
+        human_loops.c.status,
+        human_loops.c.task_count,
+        human_loops.c.submitted,
+    )
+    .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
+    .where(tasks.c.public_id == bindparam("public_id"), tasks.c.worker_id == bindparam("worker"))
+    .with_for_update()
+)
+_RECORD_ANSWER = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task"))
+    .values(
+        state="submitted",
+        lease_until=None,
+        submitted_at=bindparam("now"),
+        answer=bindparam("answer", type_=tasks.c.answer.type),
+        time_spent_ms=bindparam("spent_ms"),
+        identity=bindparam("identity", type_=tasks.c.identity.type),
+    )
+)
+_COUNT_ANSWER = (
+    update(human_loops)
+    .where(human_loops.c.id == bindparam("loop"))
+    .values(submitted=human_loops.c.submitted + 1, updated_at=bindparam("now"))
+)
 
 
 class Tasks:
@@ -125,30 +220,15 @@ class Tasks:
         return await self._db.write(op)
 
     def _claim(self, conn: Connection, worker: Worker, flow_name: str, now: int) -> str | None:
-        flow = next((f for f in flows_of(conn, worker) if f.name == flow_name), None)
-        if flow is None:
+        flow = conn.execute(_FLOW_FOR_CLAIM, {"flow_name": flow_name}).first()
+        if flow is None or not set(worker.groups).intersection(member_groups(flow.config)):
             raise ResourceNotFound(f"No job {flow_name} is open to you.")
-        held = conn.scalar(
-            select(tasks.c.public_id)
-            .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
-            .where(
-                tasks.c.worker_id == worker.id,
-                tasks.c.state == "active",
-                tasks.c.lease_until > now,
-                human_loops.c.flow_definition_id == flow.id,
-                human_loops.c.status == IN_PROGRESS,
-            )
-            .limit(1)
-        )
+        held = conn.scalar(_HELD, {"worker": worker.id, "now": now, "flow": flow.id})
         if held is not None:
             return str(held)
         for _ in range(8):
             loop = conn.execute(
-                select(human_loops.c.id, human_loops.c.task_time_limit_seconds)
-                .where(human_loops.c.flow_definition_id == flow.id, _open_loops(worker.id, now))
-                .order_by(human_loops.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+                _NEXT_LOOP, {"flow": flow.id, "worker": worker.id, "now": now}
             ).first()
             if loop is None:
                 return None
@@ -158,36 +238,38 @@ class Tasks:
         return None
 
     def _take(self, conn: Connection, worker: Worker, loop: Any, now: int) -> str | None:
+        if conn.dialect.name == "sqlite":
+            # One writer thread is SQLite's only writer: the select above was authoritative.
+            return self._count_and_insert(conn, worker, loop, now)
         savepoint = conn.begin_nested()
         try:
-            counted = conn.execute(
-                update(human_loops)
-                .where(
-                    human_loops.c.id == loop.id,
-                    human_loops.c.status == IN_PROGRESS,
-                    human_loops.c.claimed < human_loops.c.task_count,
-                )
-                .values(claimed=human_loops.c.claimed + 1)
-            )
-            if counted.rowcount != 1:
-                savepoint.rollback()
-                return None
-            public_id = secrets.token_urlsafe(16)
-            lease_us = int(loop.task_time_limit_seconds * 1_000_000 / self._scale)
-            conn.execute(
-                insert(tasks).values(
-                    public_id=public_id,
-                    human_loop_id=loop.id,
-                    worker_id=worker.id,
-                    state="active",
-                    accepted_at=now,
-                    lease_until=now + lease_us,
-                )
-            )
+            taken = self._count_and_insert(conn, worker, loop, now)
         except IntegrityError:
+            # The same worker took this loop from another process meanwhile.
             savepoint.rollback()
             return None
         savepoint.commit()
+        return taken
+
+    def _count_and_insert(
+        self, conn: Connection, worker: Worker, loop: Any, now: int
+    ) -> str | None:
+        # The update refuses a loop another process filled since the select.
+        if conn.execute(_COUNT_CLAIM, {"loop": loop.id}).rowcount != 1:
+            return None
+        public_id = secrets.token_urlsafe(16)
+        lease_us = int(loop.task_time_limit_seconds * 1_000_000 / self._scale)
+        conn.execute(
+            _INSERT_TASK,
+            {
+                "public_id": public_id,
+                "human_loop_id": loop.id,
+                "worker_id": worker.id,
+                "state": "active",
+                "accepted_at": now,
+                "lease_until": now + lease_us,
+            },
+        )
         return public_id
 
     async def get(self, worker: Worker, public_id: str) -> Task:
@@ -196,27 +278,7 @@ class Tasks:
         return await self._db.read(lambda conn: self._load(conn, worker, public_id, now))
 
     def _load(self, conn: Connection, worker: Worker, public_id: str, now: int) -> Task:
-        row = conn.execute(
-            select(
-                tasks.c.public_id,
-                tasks.c.accepted_at,
-                tasks.c.lease_until,
-                human_loops.c.name.label("loop_name"),
-                human_loops.c.input_content,
-                human_loops.c.status,
-                flow_definitions.c.name.label("flow_name"),
-                flow_definitions.c.config,
-                human_task_uis.c.content,
-            )
-            .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
-            .join(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
-            .join(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
-            .where(
-                tasks.c.public_id == public_id,
-                tasks.c.worker_id == worker.id,
-                tasks.c.state == "active",
-            )
-        ).first()
+        row = conn.execute(_LOAD, {"public_id": public_id, "worker": worker.id}).first()
         if row is None:
             raise ResourceNotFound(NO_TASK)
         if row.lease_until <= now or row.status != IN_PROGRESS:
@@ -297,10 +359,7 @@ class Tasks:
 
         def op(conn: Connection) -> tuple[int, tuple[str, bytes] | None]:
             task = conn.execute(
-                select(tasks.c.id, tasks.c.human_loop_id, tasks.c.state)
-                .add_columns(tasks.c.accepted_at, tasks.c.lease_until)
-                .where(tasks.c.public_id == public_id, tasks.c.worker_id == worker.id)
-                .with_for_update()
+                _TASK_TO_SUBMIT, {"public_id": public_id, "worker": worker.id}
             ).first()
             if task is None or task.state == "declined":
                 raise ResourceNotFound(NO_TASK)
@@ -308,35 +367,24 @@ class Tasks:
                 raise TaskGone("You already submitted this task.")
             if task.lease_until <= now:
                 raise TaskGone("The time for this task ran out; it went back to the pool.")
-            loop = conn.execute(
-                select(human_loops.c.status, human_loops.c.task_count, human_loops.c.submitted)
-                .where(human_loops.c.id == task.human_loop_id)
-                .with_for_update()
-            ).one()
-            if loop.status != IN_PROGRESS:
-                raise TaskGone(f"This task's human loop is {loop.status}; it needs no answer.")
+            if task.status != IN_PROGRESS:
+                raise TaskGone(f"This task's human loop is {task.status}; it needs no answer.")
             elapsed_ms = max(0, (now - task.accepted_at) // 1000)
             spent_ms = elapsed_ms
             if time_spent_seconds is not None:
                 spent_ms = min(elapsed_ms, max(0, int(time_spent_seconds * 1000)))
             conn.execute(
-                update(tasks)
-                .where(tasks.c.id == task.id)
-                .values(
-                    state="submitted",
-                    lease_until=None,
-                    submitted_at=now,
-                    answer=answer,
-                    time_spent_ms=spent_ms,
-                    identity=identity,
-                )
+                _RECORD_ANSWER,
+                {
+                    "task": task.id,
+                    "now": now,
+                    "answer": answer,
+                    "spent_ms": spent_ms,
+                    "identity": identity,
+                },
             )
-            conn.execute(
-                update(human_loops)
-                .where(human_loops.c.id == task.human_loop_id)
-                .values(submitted=human_loops.c.submitted + 1, updated_at=now)
-            )
-            if loop.submitted + 1 < loop.task_count:
+            conn.execute(_COUNT_ANSWER, {"loop": task.human_loop_id, "now": now})
+            if task.submitted + 1 < task.task_count:
                 return task.human_loop_id, None
             return task.human_loop_id, self._outputs.due_output(conn, task.human_loop_id)
 
