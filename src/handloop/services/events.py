@@ -11,13 +11,12 @@ import logging
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.arns import ArnFactory
@@ -37,8 +36,16 @@ MAX_BACKOFF_SECONDS = 3600
 
 # Every status change runs these: built once.
 _INSERT_EVENT = insert(events)
-_WEBHOOK_IDS = select(webhooks.c.id)
-_INSERT_DELIVERY = insert(deliveries)
+# A pending delivery to every webhook registered at this moment.
+_INSERT_DELIVERIES = insert(deliveries).from_select(
+    ["event_id", "webhook_id", "attempts", "next_attempt_at"],
+    select(
+        bindparam("event", type_=deliveries.c.event_id.type),
+        webhooks.c.id,
+        literal(0, deliveries.c.attempts.type),
+        bindparam("now", type_=deliveries.c.next_attempt_at.type),
+    ),
+)
 
 
 def iso_ms(us: int) -> str:
@@ -89,15 +96,7 @@ def record_status_change(
         _INSERT_EVENT, {"human_loop_name": loop.name, "body": body, "created_at": now}
     ).inserted_primary_key
     assert key is not None
-    hook_ids: Sequence[int] = conn.scalars(_WEBHOOK_IDS).all()
-    if hook_ids:
-        conn.execute(
-            _INSERT_DELIVERY,
-            [
-                {"event_id": key[0], "webhook_id": h, "attempts": 0, "next_attempt_at": now}
-                for h in hook_ids
-            ],
-        )
+    conn.execute(_INSERT_DELIVERIES, {"event": key[0], "now": now})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -69,6 +70,15 @@ def output_document(arns: ArnFactory, loop: Any, answers: list[Any]) -> dict[str
     }
 
 
+@dataclass(frozen=True)
+class DueOutput:
+    """A loop whose answers are all in: its row, its output file's URI and content."""
+
+    loop: Any
+    uri: str
+    data: bytes
+
+
 class Outputs:
     def __init__(self, db: Database, clock: Clock, arns: ArnFactory, blobs: BlobStore) -> None:
         self._db = db
@@ -78,8 +88,8 @@ class Outputs:
         # File writes wait on fsync: their own threads, so they never hold up database reads.
         self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handloop-outputs")
 
-    def due_output(self, conn: Connection, loop_id: int) -> tuple[str, bytes] | None:
-        """The output URI and file of a loop whose answers are all in, else None."""
+    def due_output(self, conn: Connection, loop_id: int) -> DueOutput | None:
+        """The output of a loop whose answers are all in, else None."""
         loop = conn.execute(_LOOP, {"loop": loop_id}).first()
         if loop is None or loop.status not in COMPLETABLE:
             return None
@@ -88,9 +98,9 @@ class Outputs:
         answers = conn.execute(_ANSWERS, {"loop": loop_id}).all()
         document = output_document(self._arns, loop, list(answers))
         uri = output_uri(loop.s3_output_path, loop.flow_definition_name, loop.name, loop.created_at)
-        return uri, json.dumps(document, ensure_ascii=False).encode()
+        return DueOutput(loop, uri, json.dumps(document, ensure_ascii=False).encode())
 
-    async def complete(self, loop_id: int, due: tuple[str, bytes] | None = None) -> bool:
+    async def complete(self, loop_id: int, due: DueOutput | None = None) -> bool:
         """Write the loop's output (once) and mark it Completed; False if it is not due.
 
         ``due`` is what :meth:`due_output` gave in the last answer's transaction, if known.
@@ -98,10 +108,9 @@ class Outputs:
         found = due or await self._db.read(lambda conn: self.due_output(conn, loop_id))
         if found is None:
             return False
-        uri, data = found
-        bucket, key = split_s3_uri(uri)
+        bucket, key = split_s3_uri(found.uri)
         await asyncio.get_running_loop().run_in_executor(
-            self._writers, lambda: self._blobs.put(bucket, key, data, if_absent=True)
+            self._writers, lambda: self._blobs.put(bucket, key, found.data, if_absent=True)
         )
 
         def mark(conn: Connection) -> bool:
@@ -109,8 +118,9 @@ class Outputs:
             done = conn.execute(_MARK_COMPLETED, {"loop": loop_id, "now": now})
             if done.rowcount != 1:
                 return False
-            loop = conn.execute(_LOOP, {"loop": loop_id}).one()
-            record_status_change(conn, self._arns, loop, HumanLoopStatus.COMPLETED.value, now)
+            # What the event tells of the loop (name, flow, output path, creation) was fixed
+            # when it started: the row read with its answers serves.
+            record_status_change(conn, self._arns, found.loop, HumanLoopStatus.COMPLETED.value, now)
             return True
 
         return await self._db.write(mark)

@@ -24,7 +24,7 @@ from handloop.domain.statuses import FailureCode, HumanLoopStatus
 from handloop.errors import ResourceNotFound, TaskGone, ValidationError
 from handloop.services.clock import Clock
 from handloop.services.events import record_status_change
-from handloop.services.outputs import Outputs
+from handloop.services.outputs import DueOutput, Outputs
 from handloop.store import Database
 from handloop.store.tables import flow_definitions, human_loops, human_task_uis, tasks, workteams
 
@@ -70,8 +70,15 @@ def _open_loops(worker_pk: Any, now: Any) -> Any:
 # The claim and submit statements, built once: they are the portal's hottest writes, and
 # building a statement costs more than SQLite takes to run it.
 _FLOW_FOR_CLAIM = (
-    select(flow_definitions.c.id, workteams.c.config)
+    select(
+        flow_definitions.c.id,
+        flow_definitions.c.name,
+        flow_definitions.c.config,
+        workteams.c.config.label("team_config"),
+        human_task_uis.c.content,
+    )
     .join(workteams, workteams.c.id == flow_definitions.c.workteam_id)
+    .join(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
     .where(flow_definitions.c.name == bindparam("flow_name"))
 )
 _HELD = (
@@ -87,7 +94,12 @@ _HELD = (
     .limit(1)
 )
 _NEXT_LOOP = (
-    select(human_loops.c.id, human_loops.c.task_time_limit_seconds)
+    select(
+        human_loops.c.id,
+        human_loops.c.name,
+        human_loops.c.input_content,
+        human_loops.c.task_time_limit_seconds,
+    )
     .where(
         human_loops.c.flow_definition_id == bindparam("flow"),
         _open_loops(bindparam("worker"), bindparam("now")),
@@ -213,37 +225,47 @@ class Tasks:
         task is left for them."""
         now = self._clock()
 
-        def op(conn: Connection) -> Task | None:
-            public_id = self._claim(conn, worker, flow_name, now)
-            return None if public_id is None else self._load(conn, worker, public_id, now)
+        return await self._db.write(lambda conn: self._claim(conn, worker, flow_name, now))
 
-        return await self._db.write(op)
-
-    def _claim(self, conn: Connection, worker: Worker, flow_name: str, now: int) -> str | None:
+    def _claim(self, conn: Connection, worker: Worker, flow_name: str, now: int) -> Task | None:
         flow = conn.execute(_FLOW_FOR_CLAIM, {"flow_name": flow_name}).first()
-        if flow is None or not set(worker.groups).intersection(member_groups(flow.config)):
+        if flow is None or not set(worker.groups).intersection(member_groups(flow.team_config)):
             raise ResourceNotFound(f"No job {flow_name} is open to you.")
         held = conn.scalar(_HELD, {"worker": worker.id, "now": now, "flow": flow.id})
         if held is not None:
-            return str(held)
+            return self._load(conn, worker, str(held), now)
         for _ in range(8):
             loop = conn.execute(
                 _NEXT_LOOP, {"flow": flow.id, "worker": worker.id, "now": now}
             ).first()
             if loop is None:
                 return None
-            taken = self._take(conn, worker, loop, now)
-            if taken is not None:
-                return taken
+            lease_until = now + int(loop.task_time_limit_seconds * 1_000_000 / self._scale)
+            public_id = self._take(conn, worker, loop.id, now, lease_until)
+            if public_id is not None:
+                config = flow.config["HumanLoopConfig"]
+                return Task(
+                    public_id=public_id,
+                    human_loop_name=loop.name,
+                    flow_definition_name=flow.name,
+                    title=config["TaskTitle"],
+                    description=config["TaskDescription"],
+                    template=flow.content,
+                    input_content=loop.input_content,
+                    accepted_us=now,
+                    lease_until_us=lease_until,
+                )
         return None
 
-    def _take(self, conn: Connection, worker: Worker, loop: Any, now: int) -> str | None:
+    def _take(
+        self, conn: Connection, worker: Worker, loop_id: int, now: int, lease_until: int
+    ) -> str | None:
         if conn.dialect.name == "sqlite":
             # One writer thread is SQLite's only writer: the select above was authoritative.
-            return self._count_and_insert(conn, worker, loop, now)
+            return self._count_and_insert(conn, worker, loop_id, now, lease_until)
         savepoint = conn.begin_nested()
         try:
-            taken = self._count_and_insert(conn, worker, loop, now)
+            taken = self._count_and_insert(conn, worker, loop_id, now, lease_until)
         except IntegrityError:
             # The same worker took this loop from another process meanwhile.
             savepoint.rollback()
@@ -252,22 +274,21 @@ class Tasks:
         return taken
 
     def _count_and_insert(
-        self, conn: Connection, worker: Worker, loop: Any, now: int
+        self, conn: Connection, worker: Worker, loop_id: int, now: int, lease_until: int
     ) -> str | None:
         # The update refuses a loop another process filled since the select.
-        if conn.execute(_COUNT_CLAIM, {"loop": loop.id}).rowcount != 1:
+        if conn.execute(_COUNT_CLAIM, {"loop": loop_id}).rowcount != 1:
             return None
         public_id = secrets.token_urlsafe(16)
-        lease_us = int(loop.task_time_limit_seconds * 1_000_000 / self._scale)
         conn.execute(
             _INSERT_TASK,
             {
                 "public_id": public_id,
-                "human_loop_id": loop.id,
+                "human_loop_id": loop_id,
                 "worker_id": worker.id,
                 "state": "active",
                 "accepted_at": now,
-                "lease_until": now + lease_us,
+                "lease_until": lease_until,
             },
         )
         return public_id
@@ -357,7 +378,7 @@ class Tasks:
             },
         }
 
-        def op(conn: Connection) -> tuple[int, tuple[str, bytes] | None]:
+        def op(conn: Connection) -> tuple[int, DueOutput | None]:
             task = conn.execute(
                 _TASK_TO_SUBMIT, {"public_id": public_id, "worker": worker.id}
             ).first()
