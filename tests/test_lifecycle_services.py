@@ -11,7 +11,7 @@ import pytest
 from handloop.domain.outputs import split_s3_uri
 from handloop.domain.records import Worker
 from handloop.errors import NotSignedIn, ResourceNotFound, TaskGone, ValidationError
-from handloop.store.tables import events
+from handloop.store.tables import deliveries, events
 from tests.lifecycle_support import Harness, fresh_harness
 
 
@@ -210,6 +210,46 @@ def test_a_crash_between_output_and_status_is_repaired(h: Harness) -> None:
     assert h.status("loop-1") == "Completed"
     assert output_of(h, "loop-1")["humanAnswers"][0]["answerContent"] == {"x": "1"}  # type: ignore[index]
     assert h.run(h.services.outputs.repair()) == 0
+
+
+def test_old_events_are_pruned_once_no_webhook_waits_for_them(h: Harness) -> None:
+    flow = h.flow("rank", "g1")
+    for n in range(3):
+        h.start(flow, f"loop-{n}")
+    h.run(h.services.human_loops.stop("loop-0"))
+    assert h.run(h.services.human_loops.finish_stopping()) == ["loop-0"]
+    h.services.events.add_webhook("http://127.0.0.1:9/hook", "secret")
+    # These events wait for that webhook.
+    h.run(h.services.human_loops.stop("loop-1"))
+    h.run(h.services.human_loops.stop("loop-2"))
+    assert len(h.run(h.services.human_loops.finish_stopping())) == 2
+    assert h.run(h.services.events.prune()) == 0  # all younger than the retention time
+    h.clock.advance(31 * 86_400)
+    h.start(flow, "loop-new")
+    h.run(h.services.human_loops.stop("loop-new"))
+    h.run(h.services.human_loops.finish_stopping())
+    # loop-0's event never had a delivery; the others' are pending, so they stay.
+    assert h.run(h.services.events.prune()) == 1
+    names = [name for name, _ in event_statuses(h)]
+    assert names == ["loop-1", "loop-2", "loop-new"]
+    # A delivery given up (every attempt failed) waits no more.
+    h.services.db.write_now(
+        lambda c: c.execute(
+            deliveries.update()
+            .where(deliveries.c.event_id == events.c.id, events.c.human_loop_name == "loop-1")
+            .values(attempts=h.services.settings.webhook_max_attempts)
+        )
+    )
+    h.services.db.write_now(
+        lambda c: c.execute(
+            deliveries.update()
+            .where(deliveries.c.event_id == events.c.id, events.c.human_loop_name == "loop-2")
+            .values(delivered_at=h.clock.now)
+        )
+    )
+    assert h.run(h.services.events.prune()) == 2
+    assert [name for name, _ in event_statuses(h)] == ["loop-new"]
+    assert h.services.db.read_now(lambda c: c.execute(deliveries.select()).all()) != []
 
 
 def test_invitations_are_one_time_and_sign_in_checks_passwords(h: Harness) -> None:

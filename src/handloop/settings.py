@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         description="Delivery attempts per event and webhook before it is given up (backoff "
         "doubles from 1 s to at most 1 h).",
     )
+    event_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long status-change events are kept (for the event stream and webhook "
+        "retries); older ones are deleted once no webhook still waits for them. 0 keeps them "
+        "forever.",
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -119,5 +119,6 @@ def open_services(
             deployment_key,
             timeout_seconds=settings.webhook_timeout_seconds,
             max_attempts=settings.webhook_max_attempts,
+            retention_days=settings.event_retention_days,
         ),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Connection, bindparam, delete, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.arns import ArnFactory
@@ -147,12 +147,14 @@ class Events:
         *,
         timeout_seconds: float,
         max_attempts: int,
+        retention_days: float = 0.0,
     ) -> None:
         self._db = db
         self._clock = clock
         self._fernet = Fernet(deployment_key)
         self._timeout = timeout_seconds
         self._max_attempts = max_attempts
+        self._retention_us = int(retention_days * 86_400 * 1_000_000)
 
     # -- webhooks (CLI) --------------------------------------------------------------------
 
@@ -290,6 +292,35 @@ class Events:
             return f"HTTP {exc.code}"
         except (urllib.error.URLError, OSError, ValueError) as exc:
             return f"{type(exc).__name__}: {exc}"
+
+    # -- retention (scheduler) -------------------------------------------------------------
+
+    async def prune(self, limit: int = 5000) -> int:
+        """Delete up to ``limit`` events older than the retention time that no webhook still
+        waits for (each delivery done or given up); how many. Nothing without a retention."""
+        if not self._retention_us:
+            return 0
+        cutoff = self._clock() - self._retention_us
+        waited_for = exists().where(
+            deliveries.c.event_id == events.c.id,
+            deliveries.c.delivered_at.is_(None),
+            deliveries.c.attempts < self._max_attempts,
+        )
+        old = (
+            select(events.c.id)
+            .where(events.c.created_at < cutoff, ~waited_for)
+            .order_by(events.c.id)
+            .limit(limit)
+        )
+
+        def op(conn: Connection) -> int:
+            ids: list[int] = list(conn.scalars(old).all())
+            if not ids:
+                return 0
+            conn.execute(delete(deliveries).where(deliveries.c.event_id.in_(ids)))
+            return conn.execute(delete(events).where(events.c.id.in_(ids))).rowcount
+
+        return await self._db.write(op)
 
     # -- reading (the event stream) ----------------------------------------------------------
 

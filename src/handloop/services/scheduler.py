@@ -1,5 +1,5 @@
 """Scheduled work of a running server: finishing stops, lease and availability expiry,
-completing loops whose output is due, and webhook delivery.
+completing loops whose output is due, webhook delivery, and pruning old events.
 
 With several processes on one PostgreSQL, one of them runs it: the one holding a
 session-level advisory lock (released by PostgreSQL when that process dies, so another
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Connection, text
@@ -60,11 +61,15 @@ class RunnerElection:
 
 
 class Scheduler:
+    # Old events go in batches, a few minutes apart: no hurry, and no long write.
+    PRUNE_EVERY_SECONDS = 300.0
+
     def __init__(self, services: Services, interval_seconds: float = 0.5) -> None:
         self._services = services
         self._interval = interval_seconds
         self._election = RunnerElection(services.db)
         self._electing = asyncio.Lock()
+        self._pruned_at: float | None = None
 
     async def _is_runner(self) -> bool:
         async with self._electing:  # the election's connection is used by one at a time
@@ -79,6 +84,12 @@ class Scheduler:
         await s.tasks.expire_leases()
         await s.tasks.expire_loops()
         await s.outputs.repair()
+        now = time.monotonic()
+        if self._pruned_at is None or now - self._pruned_at >= self.PRUNE_EVERY_SECONDS:
+            self._pruned_at = now
+            pruned = await s.events.prune()
+            if pruned:
+                log.info("deleted %d status-change events past their retention time", pruned)
 
     async def deliver(self) -> None:
         """Webhook deliveries; apart from the sweeps, so a slow receiver delays no expiry."""
