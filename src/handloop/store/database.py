@@ -10,6 +10,7 @@ writers in one process. Reads run on a pool of their own connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 WriteOp = Callable[[Connection], T]
+# Who waits for a write: a coroutine (an asyncio future of its loop) or a thread.
+Waiter = asyncio.Future[Any] | Future[Any]
+Outcome = tuple[Waiter, Any, BaseException | None]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # PostgreSQL's deadlock_detected and serialization_failure: the operation was rolled back
@@ -67,6 +71,32 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+def _settle(outcomes: list[Outcome]) -> None:
+    for fut, result, error in outcomes:
+        if fut.done():  # an asyncio waiter that was cancelled
+            continue
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)
+
+
+def _settle_all(outcomes: list[Outcome]) -> None:
+    """Hand each waiter its outcome: threads directly, coroutines through their event loop,
+    with one wake-up per loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        fut = outcome[0]
+        if isinstance(fut, asyncio.Future):
+            by_loop.setdefault(fut.get_loop(), []).append(outcome)
+        else:
+            _settle([outcome])
+    for loop, settled in by_loop.items():
+        # A closed loop raises RuntimeError: nobody waits there any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
+
+
 class Database:
     """The store's engines and its single write funnel."""
 
@@ -83,9 +113,7 @@ class Database:
             self.write_engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
             self.read_engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         self.batch_size = batch_size
-        self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     # -- schema -------------------------------------------------------------------------
@@ -123,11 +151,12 @@ class Database:
         """Run ``op`` in the writer thread, in a transaction shared with concurrent writes."""
         if self._thread is None:
             raise RuntimeError("Database.start() was not called")
+        loop = asyncio.get_running_loop()
         for attempt in range(1, WRITE_ATTEMPTS + 1):
-            fut: Future[T] = Future()
+            fut: asyncio.Future[T] = loop.create_future()
             self._queue.put((op, fut))
             try:
-                return await asyncio.wrap_future(fut)
+                return await fut
             except Exception as exc:
                 if attempt == WRITE_ATTEMPTS or not is_transient(exc):
                     raise
@@ -168,10 +197,8 @@ class Database:
         finally:
             conn.close()
 
-    def _run_batch(
-        self, conn: Connection, batch: list[tuple[WriteOp[Any], Future[Any]]]
-    ) -> Connection:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+    def _run_batch(self, conn: Connection, batch: list[tuple[WriteOp[Any], Waiter]]) -> Connection:
+        outcomes: list[Outcome] = []
         try:
             with conn.begin():
                 if len(batch) == 1:
@@ -203,11 +230,7 @@ class Database:
                 outcomes = [(fut, None, exc) for _, fut in batch]
             if conn.invalidated or conn.closed:
                 conn = self.write_engine.connect()
-        for fut, result, error in outcomes:
-            if error is not None:
-                fut.set_exception(error)
-            else:
-                fut.set_result(result)
+        _settle_all(outcomes)
         return conn
 
     # -- reads --------------------------------------------------------------------------
