@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.portal_support import add_worker, make_flow, work_until_done
+from tests.portal_support import add_worker, make_flow, wait_for, work_until_done
 from tests.support import LiveServer, create_postgres_database, drop_postgres_database
 
 # Hundreds of loops on a shared 2-core machine: generous per-test limits.
@@ -92,7 +92,22 @@ def run_workers(
     return join
 
 
+def wait_completed(server: LiveServer, names: list[str]) -> None:
+    """A submit returns once the answer is in; a loop's Completed status follows shortly."""
+    a2i = server.client("sagemaker-a2i-runtime")
+    pending = set(names)
+
+    def done() -> bool:
+        for name in sorted(pending):
+            if a2i.describe_human_loop(HumanLoopName=name)["HumanLoopStatus"] == "Completed":
+                pending.discard(name)
+        return not pending
+
+    wait_for(done, what=f"Completed loops (still waiting for {sorted(pending)[:5]})")
+
+
 def check_invariants(server: LiveServer, names: list[str], task_count: int) -> None:
+    wait_completed(server, names)
     a2i = server.client("sagemaker-a2i-runtime")
     outputs = sorted(Path(server.data_dir, "s3").rglob("output.json"))
     assert len(outputs) == len(names)  # one file per loop, never two
@@ -196,6 +211,7 @@ def test_two_servers_on_one_postgresql_share_the_work(tmp_path: Path, db_url: st
 
 def check_invariants_subset(server: LiveServer, names: list[str], task_count: int) -> None:
     """check_invariants, when loops other than ``names`` (stopped ones) exist too."""
+    wait_completed(server, names)
     a2i = server.client("sagemaker-a2i-runtime")
     for name in names:
         loop = a2i.describe_human_loop(HumanLoopName=name)

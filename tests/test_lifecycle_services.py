@@ -212,6 +212,34 @@ def test_a_crash_between_output_and_status_is_repaired(h: Harness) -> None:
     assert h.run(h.services.outputs.repair()) == 0
 
 
+def test_a_submit_that_does_not_wait_completes_in_the_background(h: Harness) -> None:
+    flow = h.flow("rank", "g1")
+    alice = h.worker("alice@example.com", "g1")
+    h.start(flow, "loop-1")
+    h.start(flow, "loop-2")
+    first = claim_id(h, alice, flow)
+    assert first is not None
+    h.run(h.services.tasks.submit(alice, first, {"x": "1"}, wait=False))
+    h.run(h.services.outputs.drain())
+    assert h.status("loop-1") == "Completed"
+    assert output_of(h, "loop-1")["humanAnswers"][0]["answerContent"] == {"x": "1"}  # type: ignore[index]
+    # A completion that fails in the background is logged and left to the repair.
+    second = claim_id(h, alice, flow)
+    assert second is not None
+    real_put = h.services.blobs.put
+
+    def broken_put(*args: object, **kwargs: object) -> bool:
+        raise OSError("disk full")
+
+    h.services.blobs.put = broken_put  # type: ignore[method-assign]
+    h.run(h.services.tasks.submit(alice, second, {"x": "2"}, wait=False))
+    h.run(h.services.outputs.drain())
+    assert h.status("loop-2") == "InProgress"
+    h.services.blobs.put = real_put  # type: ignore[method-assign]
+    assert h.run(h.services.outputs.repair()) == 1
+    assert h.status("loop-2") == "Completed"
+
+
 def test_old_events_are_pruned_once_no_webhook_waits_for_them(h: Harness) -> None:
     flow = h.flow("rank", "g1")
     for n in range(3):

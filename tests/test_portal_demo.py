@@ -54,8 +54,13 @@ def test_the_demo_can_be_clicked_through_and_survives_a_restart(tmp_path: Path) 
         assert task is not None and len(task["input"]["taskObject"]["responses"]) == 3
         assert worker.submit(task["taskId"], RANKS).status_code == 204
         a2i = live.client("sagemaker-a2i-runtime")
-        loop = a2i.describe_human_loop(HumanLoopName=task["humanLoopName"])
-        assert loop["HumanLoopStatus"] == "Completed"
+        wait_for(
+            lambda: (
+                a2i.describe_human_loop(HumanLoopName=task["humanLoopName"])["HumanLoopStatus"]
+                == "Completed"
+            ),
+            what="the demo loop Completed",
+        )
     finally:
         stop(process)
     process, lines = serve_demo(data_dir, port)

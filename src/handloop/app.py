@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,12 +35,18 @@ class HandloopApp:
         # A crash between an output file and its Completed status is finished here.
         await self.services.outputs.repair()
         scheduler = asyncio.create_task(Scheduler(self.services).run())
+        # What start-up made (modules, routes, compiled statements) lives as long as the
+        # process: out of the collector's reach, full collections stay short instead of
+        # pausing every request for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
+            await self.services.outputs.drain()
             self.services.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -87,6 +87,7 @@ class Outputs:
         self._blobs = blobs
         # File writes wait on fsync: their own threads, so they never hold up database reads.
         self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handloop-outputs")
+        self._pending: set[asyncio.Task[bool]] = set()
 
     def due_output(self, conn: Connection, loop_id: int) -> DueOutput | None:
         """The output of a loop whose answers are all in, else None."""
@@ -124,6 +125,26 @@ class Outputs:
             return True
 
         return await self._db.write(mark)
+
+    def complete_soon(self, loop_id: int, due: DueOutput) -> None:
+        """:meth:`complete` in the background, for a caller who need not wait for the file
+        (a worker's submit). A failure is logged, and the scheduler's repair finishes the
+        loop later."""
+        task = asyncio.get_running_loop().create_task(self._complete_logged(loop_id, due))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _complete_logged(self, loop_id: int, due: DueOutput) -> bool:
+        try:
+            return await self.complete(loop_id, due)
+        except Exception:
+            log.exception("could not complete human loop %s; will retry", loop_id)
+            return False
+
+    async def drain(self) -> None:
+        """Wait for the background completions under way (before shutting down)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def repair(self) -> int:
         """Finish every loop whose last answer is in but which is not Completed yet."""

@@ -361,9 +361,12 @@ class Tasks:
         public_id: str,
         answer: Any,
         time_spent_seconds: float | None = None,
+        *,
+        wait: bool = True,
     ) -> None:
         """Record the worker's answer; the loop's last answer writes its output and
-        completes it."""
+        completes it: before this returns, or in the background when ``wait`` is False (the
+        answer is committed either way, and a completion cut short is repaired)."""
         if not isinstance(answer, dict):
             raise ValidationError("An answer is a JSON object.")
         if len(json.dumps(answer)) > MAX_ANSWER_BYTES:
@@ -410,8 +413,12 @@ class Tasks:
             return task.human_loop_id, self._outputs.due_output(conn, task.human_loop_id)
 
         loop_id, due = await self._db.write(op)
-        if due is not None:
+        if due is None:
+            return
+        if wait:
             await self._outputs.complete(loop_id, due)
+        else:
+            self._outputs.complete_soon(loop_id, due)
 
     # -- scheduled sweeps -------------------------------------------------------------------
 

@@ -157,9 +157,14 @@ def api_router(services: Services, limiter: SignInLimiter) -> APIRouter:
     async def submit(
         task_id: str, body: Answer, request: Request, x_csrf_token: Csrf = None
     ) -> Response:
+        """Your answer is recorded when this returns. When it was the loop's last one, the
+        loop's output file and Completed status follow a moment later."""
         session = await current_session(request, services)
         check_csrf(session, x_csrf_token)
-        await services.tasks.submit(session.worker, task_id, body.answer, body.timeSpentInSeconds)
+        # The worker moves on at once; the loop's output and Completed status follow.
+        await services.tasks.submit(
+            session.worker, task_id, body.answer, body.timeSpentInSeconds, wait=False
+        )
         return Response(status_code=204)
 
     @router.post("/tasks/{task_id}/release", status_code=204, summary="Give a task back")
