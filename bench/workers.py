@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -31,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import httpx
 
@@ -127,15 +129,19 @@ def make_flow_with_loops(
         list(pool.map(start, range(loops)))
 
 
-async def sign_in(url: str, email: str) -> tuple[httpx.Cookies, dict[str, str]]:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        signed = await client.post("/api/session", json={"email": email, "password": PASSWORD})
+async def sign_in(url: str, email: str) -> tuple[aiohttp.CookieJar, dict[str, str]]:
+    # unsafe=True: keep cookies set by an IP address (127.0.0.1).
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(url, cookie_jar=jar) as client,
+        client.post("/api/session", json={"email": email, "password": PASSWORD}) as signed,
+    ):
         signed.raise_for_status()
-        return client.cookies, {"X-CSRF-Token": signed.json()["csrfToken"]}
+        return jar, {"X-CSRF-Token": (await signed.json())["csrfToken"]}
 
 
 async def worker(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     headers: dict[str, str],
     flow: str,
     claims: list[float],
@@ -148,22 +154,23 @@ async def worker(
         await asyncio.sleep(random.uniform(0, think))
     while True:
         t0 = time.perf_counter()
-        response = await client.post(f"/api/jobs/{flow}/claim", headers=headers)
+        async with client.post(f"/api/jobs/{flow}/claim", headers=headers) as response:
+            response.raise_for_status()
+            task = (await response.json())["task"]
         claims.append(time.perf_counter() - t0)
-        response.raise_for_status()
-        task = response.json()["task"]
         if task is None:
             return done
         if think:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)
         t0 = time.perf_counter()
-        response = await client.post(
+        async with client.post(
             f"/api/tasks/{task['taskId']}/submit",
             json={"answer": {"choice": "a"}},
             headers=headers,
-        )
+        ) as response:
+            response.raise_for_status()
+            await response.read()
         submits.append(time.perf_counter() - t0)
-        response.raise_for_status()
         done += 1
 
 
@@ -178,9 +185,12 @@ async def round_of(
     claims: list[float] = []
     submits: list[float] = []
     sessions = await asyncio.gather(*(sign_in(url, f"bench{i:03d}@example.com") for i in range(n)))
-    # Fresh clients: connections idle through the other sign-ins may have been closed.
-    clients = [httpx.AsyncClient(base_url=url, timeout=60, cookies=c) for c, _ in sessions]
+    # One client (and connection) per worker, as each browser has its own.
+    clients = [aiohttp.ClientSession(url, cookie_jar=jar) for jar, _ in sessions]
     headers = [h for _, h in sessions]
+    # The client's own garbage collections would count as server latency.
+    gc.collect()
+    gc.disable()
     try:
         t0 = time.perf_counter()
         counts = await asyncio.gather(
@@ -191,7 +201,8 @@ async def round_of(
         )
         return sum(counts), time.perf_counter() - t0, claims, submits
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        gc.enable()
+        await asyncio.gather(*(c.close() for c in clients))
 
 
 def main() -> None:
