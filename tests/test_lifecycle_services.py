@@ -10,8 +10,9 @@ import pytest
 
 from handloop.domain.outputs import split_s3_uri
 from handloop.domain.records import Worker
-from handloop.errors import NotSignedIn, ResourceNotFound, TaskGone, ValidationError
-from handloop.store.tables import deliveries, events
+from handloop.errors import NotSignedIn, ResourceNotFound, TaskGone, Throttling, ValidationError
+from handloop.services import open_services
+from handloop.store.tables import deliveries, events, sign_in_failures
 from tests.lifecycle_support import Harness, fresh_harness
 
 
@@ -238,6 +239,32 @@ def test_a_submit_that_does_not_wait_completes_in_the_background(h: Harness) -> 
     h.services.blobs.put = real_put  # type: ignore[method-assign]
     assert h.run(h.services.outputs.repair()) == 1
     assert h.status("loop-2") == "Completed"
+
+
+def test_sign_in_limits_hold_across_processes_and_expire(h: Harness) -> None:
+    # A second Services on the same database stands for a second server process.
+    other = open_services(h.services.settings, clock=h.clock)
+    other.db.start()
+    try:
+        limits, elsewhere = h.services.sign_ins, other.sign_ins
+        attempts = h.services.settings.sign_in_attempts
+        for n in range(attempts):
+            h.run((limits if n % 2 else elsewhere).check("10.0.0.1", f"user{n}@example.com"))
+            h.run((limits if n % 2 else elsewhere).failed("10.0.0.1", f"user{n}@example.com"))
+        # The address failed `attempts` times across both: refused in either.
+        with pytest.raises(Throttling, match="try again in 15 minute"):
+            h.run(elsewhere.check("10.0.0.1", "someone@example.com"))
+        with pytest.raises(Throttling):
+            h.run(limits.check("10.0.0.1", "someone@example.com"))
+        # Another address with an email that failed once is still let through.
+        h.run(limits.check("10.0.0.2", "USER0@example.com "))
+        h.clock.advance(15 * 60 + 1)
+        h.run(limits.check("10.0.0.1", "someone@example.com"))
+        h.run(limits.failed("10.0.0.3", "x@example.com"))  # clears what expired
+        left = h.services.db.read_now(lambda c: c.execute(sign_in_failures.select()).all())
+        assert sorted(row.key for row in left) == ["email:x@example.com", "ip:10.0.0.3"]
+    finally:
+        other.close()
 
 
 def test_old_events_are_pruned_once_no_webhook_waits_for_them(h: Harness) -> None:

@@ -110,7 +110,8 @@ class Settings(BaseSettings):
     sign_in_attempts: int = Field(
         default=10,
         ge=1,
-        description="Failed portal sign-ins allowed per address and per email in 15 minutes.",
+        description="Failed portal sign-ins allowed per address and per email in 15 minutes "
+        "(counted in the database: one limit for all server processes).",
     )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."

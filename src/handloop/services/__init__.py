@@ -14,6 +14,7 @@ from handloop.services.human_loops import HumanLoops
 from handloop.services.human_task_uis import HumanTaskUis
 from handloop.services.outputs import Outputs
 from handloop.services.sessions import Sessions
+from handloop.services.sign_ins import SignInLimits
 from handloop.services.signed_urls import UrlSigner
 from handloop.services.tasks import Tasks
 from handloop.services.workers import Workers
@@ -44,6 +45,7 @@ class Services:
     tasks: Tasks
     workers: Workers
     sessions: Sessions
+    sign_ins: SignInLimits
     events: Events
 
     def close(self) -> None:
@@ -113,6 +115,7 @@ def open_services(
         ),
         workers=Workers(db, clock, invitation_hours=settings.invitation_hours),
         sessions=Sessions(db, clock, hours=settings.session_hours),
+        sign_ins=SignInLimits(db, clock, settings.sign_in_attempts),
         events=Events(
             db,
             clock,

@@ -189,6 +189,18 @@ portal_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
+# Failed portal sign-ins, keyed "ip:<address>" and "email:<email>": kept in the database so
+# the limit holds across every server process sharing it. Rows older than the window go.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_sign_in_failures_key_at", "key", "at"),
+    Index("ix_sign_in_failures_at", "at"),
+)
+
 # -- one worker's turn at one loop ------------------------------------------------------------
 
 tasks = Table(

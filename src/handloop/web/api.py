@@ -20,7 +20,6 @@ from handloop.errors import NotSignedIn
 from handloop.services import Services
 from handloop.web.security import (
     SESSION_COOKIE,
-    SignInLimiter,
     check_csrf,
     current_session,
     set_cookie,
@@ -93,19 +92,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def api_router(services: Services, limiter: SignInLimiter) -> APIRouter:
+def api_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["worker"])
 
     @router.post("/session", response_model=SignedIn, summary="Sign in")
     async def sign_in(body: SignIn, request: Request, response: Response) -> SignedIn:
         address = client_address(request)
-        limiter.check(address, body.email)
+        await services.sign_ins.check(address, body.email)
         try:
             worker = await asyncio.to_thread(
                 services.workers.verify_password, body.email, body.password
             )
         except NotSignedIn:
-            limiter.failed(address, body.email)
+            await services.sign_ins.failed(address, body.email)
             raise
         token, csrf = await services.sessions.start(worker)
         max_age = int(services.settings.session_hours * 3600)

@@ -23,7 +23,6 @@ from handloop.web.frame import frame_document
 from handloop.web.security import (
     FORM_COOKIE,
     SESSION_COOKIE,
-    SignInLimiter,
     check_csrf,
     check_form_token,
     current_session,
@@ -53,9 +52,7 @@ def origin_of(request: Request, services: Services) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def page_router(
-    services: Services, limiter: SignInLimiter, templates: Jinja2Templates
-) -> APIRouter:
+def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     session_max_age = int(services.settings.session_hours * 3600)
 
@@ -87,11 +84,11 @@ def page_router(
         check_form_token(request, form_token)
         address = request.client.host if request.client else "unknown"
         try:
-            limiter.check(address, email)
+            await services.sign_ins.check(address, email)
             worker = await asyncio.to_thread(services.workers.verify_password, email, password)
         except HandloopError as exc:
             if isinstance(exc, NotSignedIn):
-                limiter.failed(address, email)
+                await services.sign_ins.failed(address, email)
             status = 429 if exc.code == "ThrottlingException" else 401
             return form_page(
                 request,

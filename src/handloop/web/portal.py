@@ -17,7 +17,7 @@ from handloop.errors import HandloopError, NotSignedIn, ResourceNotFound
 from handloop.services import Services
 from handloop.web.api import api_router
 from handloop.web.pages import TEMPLATES, page_router
-from handloop.web.security import AddressCheck, SignInLimiter, secure_headers
+from handloop.web.security import AddressCheck, secure_headers
 
 STATIC = Path(__file__).parent / "static"
 
@@ -66,7 +66,6 @@ def create_portal(services: Services) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    limiter = SignInLimiter(services.settings.sign_in_attempts)
     addresses = AddressCheck(services)
 
     portal.add_middleware(AddressGuard, check=addresses)
@@ -106,7 +105,7 @@ def create_portal(services: Services) -> FastAPI:
             raise HTTPException(404, "No such template.") from None
         return ui.content
 
-    portal.include_router(api_router(services, limiter))
-    portal.include_router(page_router(services, limiter, templates))
+    portal.include_router(api_router(services))
+    portal.include_router(page_router(services, templates))
     portal.mount("/static", CachedStatic(directory=str(STATIC)), name="static")
     return portal

@@ -1,5 +1,5 @@
-"""The portal's guards: session cookie, CSRF tokens, sign-in rate limits, the workforce's
-allowed addresses, and Content-Security-Policy headers."""
+"""The portal's guards: session cookie, CSRF tokens, the workforce's allowed addresses, and
+Content-Security-Policy headers (sign-in rate limits are ``services.sign_ins``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import hmac
 import ipaddress
 import secrets
 import time
-from collections import defaultdict, deque
 from typing import Any
 
 from fastapi import Request
 from starlette.responses import Response
 
-from handloop.errors import Forbidden, NotSignedIn, Throttling
+from handloop.errors import Forbidden, NotSignedIn
 from handloop.services import Services
 from handloop.services.sessions import Session
 
@@ -94,37 +93,6 @@ async def current_session(request: Request, services: Services) -> Session:
     if session is None:
         raise NotSignedIn("Sign in first.")
     return session
-
-
-class SignInLimiter:
-    """Failed sign-ins per client address and per email, in a sliding window (per process)."""
-
-    WINDOW_SECONDS = 15 * 60
-
-    def __init__(self, attempts: int) -> None:
-        self._attempts = attempts
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        seen = self._failures[key]
-        while seen and seen[0] <= now - self.WINDOW_SECONDS:
-            seen.popleft()
-        return seen
-
-    def check(self, address: str, email: str) -> None:
-        now = time.monotonic()
-        for key in (f"ip:{address}", f"email:{email.strip().lower()}"):
-            seen = self._recent(key, now)
-            if len(seen) >= self._attempts:
-                wait = int(seen[0] + self.WINDOW_SECONDS - now) // 60 + 1
-                raise Throttling(f"Too many failed sign-ins; try again in {wait} minute(s).")
-
-    def failed(self, address: str, email: str) -> None:
-        now = time.monotonic()
-        if len(self._failures) > 100_000:
-            self._failures.clear()
-        for key in (f"ip:{address}", f"email:{email.strip().lower()}"):
-            self._recent(key, now).append(now)
 
 
 class AddressCheck:
