@@ -21,6 +21,7 @@ from handloop.services import Services
 from handloop.web.security import (
     SESSION_COOKIE,
     check_csrf,
+    client_address,
     current_session,
     set_cookie,
 )
@@ -86,10 +87,6 @@ def task_fields(services: Services, task: Task) -> dict[str, Any]:
         "leaseExpiresInSeconds": max(0.0, (task.lease_until_us - now) / 1_000_000),
         "frameUrl": f"/tasks/{task.public_id}/frame",
     }
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def api_router(services: Services) -> APIRouter:

@@ -25,6 +25,7 @@ from handloop.web.security import (
     SESSION_COOKIE,
     check_csrf,
     check_form_token,
+    client_address,
     current_session,
     form_token,
     frame_csp,
@@ -82,7 +83,7 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         next: Annotated[str, Form(max_length=2048)] = "/",
     ) -> Response:
         check_form_token(request, form_token)
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         try:
             await services.sign_ins.check(address, email)
             worker = await asyncio.to_thread(services.workers.verify_password, email, password)

@@ -82,6 +82,11 @@ def check_form_token(request: Request, given: str) -> None:
         raise Forbidden("The form expired; reload the page and try again.")
 
 
+def client_address(request: Request) -> str:
+    """The address sign-in limits count failures against."""
+    return request.client.host if request.client else "unknown"
+
+
 def check_csrf(session: Session, given: str | None) -> None:
     if not given or not hmac.compare_digest(session.csrf_token, given):
         raise Forbidden("Missing or wrong CSRF token; reload the page and try again.")
