@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from handloop.domain import json_values
 from handloop.domain.arns import ArnFactory
 from handloop.domain.records import HumanLoop, Page
 from handloop.domain.statuses import HumanLoopStatus
@@ -89,10 +89,8 @@ class HumanLoops:
         data_attributes: dict[str, Any] | None,
     ) -> HumanLoop:
         """Start a loop; the same name and input again answer the loop already started."""
-        try:
-            json.loads(input_content)
-        except ValueError as exc:
-            raise ValidationError(f"HumanLoopInput.InputContent is not valid JSON: {exc}") from None
+        # Bounded here, so that no stored loop can break a claim, a page or an output later.
+        json_values.parse(input_content, "HumanLoopInput.InputContent")
         sha = hashlib.sha256(input_content.encode()).hexdigest()
         now = self._clock()
         return await self._db.write(
