@@ -132,6 +132,7 @@ def test_a_body_that_is_not_json_stays_a_serialization_error(server: LiveServer)
     [
         ("970 deep", '{"a": ' + deep(969) + "}", "nested more than 100 levels"),
         ("101 deep", deep(101), "nested more than 100 levels"),
+        ("100k deep", deep(100_000), "nested more than 100 levels"),
         ("escaped lone surrogate", '{"a": "\\ud800"}', "lone surrogate"),
         ("escaped lone surrogate in a key", '{"\\udfff": 1}', "lone surrogate"),
         ("NaN", '{"a": NaN}', "NaN is not a JSON number"),

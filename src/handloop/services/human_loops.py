@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import hashlib
 from collections.abc import Sequence
@@ -45,6 +46,8 @@ _FLOW_FOR_START = (
     .with_for_update()
 )
 _INSERT = insert(human_loops)
+# Inputs shorter than this are checked in place (a couple of milliseconds at worst).
+_INLINE_CHECK_CHARS = 16_000
 
 
 def _record(row: Row[Any]) -> HumanLoop:
@@ -90,7 +93,12 @@ class HumanLoops:
     ) -> HumanLoop:
         """Start a loop; the same name and input again answer the loop already started."""
         # Bounded here, so that no stored loop can break a claim, a page or an output later.
-        json_values.parse(input_content, "HumanLoopInput.InputContent")
+        # Checking a large input takes a while: off the event loop, so others are served.
+        what = "HumanLoopInput.InputContent"
+        if len(input_content) < _INLINE_CHECK_CHARS:
+            json_values.parse(input_content, what)
+        else:
+            await asyncio.to_thread(json_values.parse, input_content, what)
         sha = hashlib.sha256(input_content.encode()).hexdigest()
         now = self._clock()
         return await self._db.write(
