@@ -148,7 +148,7 @@ def create_flow(
             "TaskDescription": "d",
             "TaskTitle": "t",
         },
-        OutputConfig={"S3OutputPath": "s3://b/p"},
+        OutputConfig={"S3OutputPath": "s3://review-bucket/p"},
     )
 
 

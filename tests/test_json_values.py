@@ -68,3 +68,25 @@ def test_dumps_refuses_what_check_refuses() -> None:
     with pytest.raises(ValueError):
         json_values.dumps(float("nan"))
     assert json_values.dumps({"a": "é"}) == '{"a":"é"}'
+
+
+@pytest.mark.parametrize(
+    ("text", "syntax"),
+    [
+        ("{", True),
+        ("[1,]", True),
+        ('{"a": tru}', True),
+        ("NaN", False),
+        ("1e400", False),
+        ("[" * 101 + "]" * 101, False),
+        ('"\\ud800"', False),
+        (b"\xff", False),
+    ],
+    ids=lambda v: repr(v)[:12],
+)
+def test_parse_tells_text_that_is_not_json_from_json_beyond_bounds(
+    text: str | bytes, syntax: bool
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        json_values.parse(text, "Body")
+    assert isinstance(info.value, json_values.JsonSyntaxError) is syntax

@@ -5,8 +5,15 @@ an S3-compatible endpoint can replace it. Writes are atomic: a reader sees the w
 object or the whole new one, never a part.
 """
 
-from handloop.blobs.base import BlobInfo, BlobNotFound, BlobStore
+from handloop.blobs.base import BlobInfo, BlobNotFound, BlobStore, BucketNotFound
 from handloop.blobs.local import LocalBlobStore
 from handloop.blobs.s3 import S3BlobStore
 
-__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "LocalBlobStore", "S3BlobStore"]
+__all__ = [
+    "BlobInfo",
+    "BlobNotFound",
+    "BlobStore",
+    "BucketNotFound",
+    "LocalBlobStore",
+    "S3BlobStore",
+]

@@ -10,6 +10,11 @@ class BlobNotFound(Exception):
     """No object at that bucket and key."""
 
 
+class BucketNotFound(BlobNotFound):
+    """No such bucket (an S3 store says so; in the local store every valid bucket exists,
+    empty until an object is written to it)."""
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     bucket: str
@@ -35,5 +40,6 @@ class BlobStore(Protocol):
     def list(
         self, bucket: str, prefix: str = "", start_after: str = "", max_keys: int = 1000
     ) -> list[BlobInfo]:
-        """Objects whose key starts with ``prefix``, after ``start_after``, in key order."""
+        """Objects whose key starts with ``prefix``, after ``start_after``, in key order;
+        BucketNotFound when the store knows the bucket does not exist."""
         ...

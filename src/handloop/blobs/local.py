@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 
 from handloop.blobs.base import BlobInfo, BlobNotFound
+from handloop.domain import s3_names
+from handloop.errors import ValidationError
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+def _bucket_dir(root: Path, bucket: str) -> Path:
+    """The bucket's folder; ValueError for a name S3 does not allow (such as ``..``)."""
+    try:
+        s3_names.check_bucket(bucket)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
+    return root / bucket
 
 
 class LocalBlobStore:
@@ -18,12 +26,12 @@ class LocalBlobStore:
         self.root = root
 
     def _path(self, bucket: str, key: str) -> Path:
-        if not _BUCKET.match(bucket):
-            raise ValueError(f"'{bucket}' is not a valid bucket name.")
-        parts = key.split("/")
-        if not key or any(p in ("", ".", "..") for p in parts) or "\x00" in key:
-            raise ValueError(f"'{key}' is not a key the local store can hold.")
-        return self.root / bucket / Path(*parts)
+        base = _bucket_dir(self.root, bucket)
+        try:
+            s3_names.check_key(key)
+        except ValidationError as exc:
+            raise ValueError(exc.message) from None
+        return base / Path(*key.split("/"))
 
     def put(self, bucket: str, key: str, data: bytes, *, if_absent: bool = False) -> bool:
         path = self._path(bucket, key)
@@ -66,7 +74,7 @@ class LocalBlobStore:
     def list(
         self, bucket: str, prefix: str = "", start_after: str = "", max_keys: int = 1000
     ) -> list[BlobInfo]:
-        base = self.root / bucket
+        base = _bucket_dir(self.root, bucket)
         if not base.is_dir():
             return []
         found: list[BlobInfo] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from handloop.blobs.base import BlobInfo, BlobNotFound
+from handloop.blobs.base import BlobInfo, BlobNotFound, BucketNotFound
 
 
 class S3BlobStore:
@@ -35,9 +35,14 @@ class S3BlobStore:
         )
         return cls(client)
 
-    def _missing(self, exc: Exception) -> bool:
+    def _missing(self, exc: Exception, bucket: str, key: str) -> BlobNotFound | None:
+        """The not-found error an upstream error stands for, if it is one."""
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        return code in ("NoSuchKey", "404", "NotFound", "NoSuchBucket")
+        if code == "NoSuchBucket":
+            return BucketNotFound(f"s3://{bucket}")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            return BlobNotFound(f"s3://{bucket}/{key}")
+        return None
 
     def put(self, bucket: str, key: str, data: bytes, *, if_absent: bool = False) -> bool:
         from botocore.exceptions import ClientError
@@ -64,8 +69,9 @@ class S3BlobStore:
         try:
             body: bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if self._missing(exc):
-                raise BlobNotFound(f"s3://{bucket}/{key}") from None
+            missing = self._missing(exc, bucket, key)
+            if missing is not None:
+                raise missing from None
             raise
         return body
 
@@ -75,8 +81,9 @@ class S3BlobStore:
         try:
             meta = self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if self._missing(exc):
-                raise BlobNotFound(f"s3://{bucket}/{key}") from None
+            missing = self._missing(exc, bucket, key)
+            if missing is not None:
+                raise missing from None
             raise
         return BlobInfo(
             bucket,
@@ -96,7 +103,10 @@ class S3BlobStore:
                 Bucket=bucket, Prefix=prefix, StartAfter=start_after, MaxKeys=max_keys
             )
         except ClientError as exc:
-            if self._missing(exc):
+            missing = self._missing(exc, bucket, prefix)
+            if isinstance(missing, BucketNotFound):
+                raise missing from None
+            if missing is not None:
                 return []
             raise
         return [

@@ -17,8 +17,10 @@ RESOURCE_PATHS = {
 }
 
 _ARN = re.compile(
-    r"^arn:aws[a-z\-]*:sagemaker:(?P<region>[a-z0-9\-]*):(?P<account>\d{12}):(?P<rest>.+)$"
+    r"^arn:(?P<partition>aws[a-z\-]*):sagemaker:(?P<region>[a-z0-9\-]*):(?P<account>\d{12}):"
+    r"(?P<rest>.+)$"
 )
+PARTITION = "aws"
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,24 @@ class ArnFactory:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{RESOURCE_PATHS[kind]}{name}"
 
     def name_from(self, kind: str, arn: str, *, field: str) -> str:
-        """The resource name an ARN of ``kind`` points at, or ValidationException."""
+        """The resource name an ARN of ``kind`` in this deployment points at; else
+        ValidationException naming the ARN and what does not match.
+
+        An ARN of another partition, region or account names a resource that is not here,
+        however its name reads (AWS answers such ARNs as not found or out of scope).
+        """
         match = _ARN.match(arn)
         prefix = RESOURCE_PATHS[kind]
         if not match or not match["rest"].startswith(prefix) or len(match["rest"]) == len(prefix):
             raise ValidationError(f"{field} '{arn}' is not a valid {kind} ARN.")
+        for part, want in (
+            ("partition", PARTITION),
+            ("region", self.region),
+            ("account", self.account_id),
+        ):
+            if match[part] != want:
+                raise ValidationError(
+                    f"{field} '{arn}' is in {part} '{match[part]}', but this deployment's "
+                    f"resources are in {part} '{want}': no such {kind} here."
+                )
         return match["rest"][len(prefix) :]

@@ -35,8 +35,17 @@ _INT_LIMIT = 10**MAX_INT_DIGITS
 _INT_LIMIT_BITS = _INT_LIMIT.bit_length() - 1
 
 
+class JsonSyntaxError(ValidationError):
+    """Text that is not JSON at all, as opposed to JSON beyond handloop's bounds (an API
+    answers the first with ``SerializationException``, the second ``ValidationException``)."""
+
+
+class _NotANumber(ValueError):
+    pass
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _NotANumber(f"{name} is not a JSON number")
 
 
 def _show(text: str, limit: int = 40) -> str:
@@ -105,19 +114,22 @@ def parse(
     text: str | bytes, what: str, *, max_depth: int = MAX_DEPTH, allow_nul: bool = True
 ) -> Any:
     """``text`` parsed as JSON and checked by :func:`check_value`; ValidationException
-    naming ``what`` if it is not JSON or not within bounds."""
+    naming ``what`` if it is not within bounds, JsonSyntaxError (a ValidationException
+    too) if it is not JSON at all."""
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValidationError(f"{what} is nested more than {max_depth} levels deep.") from None
     except UnicodeDecodeError:
         raise ValidationError(f"{what} is not valid UTF-8.") from None
+    except _NotANumber as exc:
+        raise ValidationError(f"{what} holds a number JSON cannot represent: {exc}.") from None
     except ValueError as exc:
         if "integer string conversion" in str(exc):
             raise ValidationError(
                 f"{what} holds an integer with more than {MAX_INT_DIGITS} digits."
             ) from None
-        raise ValidationError(f"{what} is not valid JSON: {_show(str(exc), 120)}") from None
+        raise JsonSyntaxError(f"{what} is not valid JSON: {_show(str(exc), 120)}") from None
     return check_value(value, what, max_depth=max_depth, allow_nul=allow_nul)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from handloop.domain import s3_names
+
 
 def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created_us: int) -> str:
     """``{S3OutputPath}/{flow}/{YYYY}/{MM}/{DD}/{hh}/{mm}/{ss}/{loop}/output.json``."""
@@ -12,8 +14,5 @@ def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created_us: 
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> (bucket, key)."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
+    """``s3://bucket/key`` -> (bucket, key), checked by S3's rules (ValidationException)."""
+    return s3_names.split_uri(uri, "The output URI")

@@ -9,6 +9,7 @@ from typing import Any
 from handloop.blobs import BlobNotFound, BlobStore
 from handloop.domain.outputs import split_s3_uri
 from handloop.domain.statuses import HumanLoopStatus
+from handloop.errors import ValidationError
 from handloop.feedback.problems import ExportInputError, NoOutputYet
 from handloop.services import open_blob_store
 from handloop.services.exports import FlowProvenance, flow_provenance, iter_flow_loops
@@ -35,10 +36,10 @@ class OutputReader:
     unfinished: frozenset[str]
 
     def __call__(self, location: str) -> bytes:
-        bucket, key = split_s3_uri(location)
         try:
+            bucket, key = split_s3_uri(location)
             return _output_store(self.settings).get(bucket, key)
-        except BlobNotFound:
+        except (BlobNotFound, ValidationError):  # no output can be at a path S3 refuses
             if location in self.unfinished:
                 raise NoOutputYet(location) from None
             missing = f"{location}: the loop is Completed but its output is missing"

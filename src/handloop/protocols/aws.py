@@ -8,12 +8,13 @@ import json
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
+from handloop.domain import json_values
 from handloop.errors import HandloopError, RequestTooLarge, SerializationError, UnknownOperation
-from handloop.protocols import a2i, s3, sagemaker, sts
+from handloop.protocols import a2i, request_text, s3, sagemaker, sts
 from handloop.protocols.events import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier
@@ -187,7 +188,7 @@ class AwsApi:
         op_name, labels = found
         operation = self.a2i.operation_model(op_name)
         params: dict[str, Any] = self._json_body(body) if body else {}
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        query = request_text.parse_form(scope["query_string"].decode("latin-1"), "the query")
         shape: Any = operation.input_shape
         for name, member in shape.members.items():
             location = member.serialization.get("location")
@@ -202,7 +203,7 @@ class AwsApi:
         return Response(200, payload, [(b"content-type", b"application/json")])
 
     def _sts(self, body: bytes, signed: SignedRequest, request_id: str) -> Response:
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        form = request_text.parse_form(body.decode("latin-1"), "the request body")
         action = form.get("Action")
         if action != "GetCallerIdentity":
             raise UnknownOperation(f"Could not find operation {action} for version 2011-06-15.")
@@ -215,9 +216,11 @@ class AwsApi:
     def _json_body(body: bytes) -> dict[str, Any]:
         if not body:
             return {}
+        # Bounded depth, valid Unicode and finite numbers (ValidationException); no string
+        # field of any operation may hold a NUL.
         try:
-            value = json.loads(body)
-        except ValueError:
+            value = json_values.parse(body, "Request body", allow_nul=False)
+        except json_values.JsonSyntaxError:
             raise SerializationError("The request body is not valid JSON.") from None
         if not isinstance(value, dict):
             raise SerializationError("The request body must be a JSON object.")

@@ -17,11 +17,11 @@ import asyncio
 import contextlib
 import json
 import time
-from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
 from handloop.errors import ValidationError
+from handloop.protocols.request_text import parse_form
 from handloop.services import Services
 
 PATH = "/events"
@@ -34,11 +34,12 @@ def is_events_request(scope: Scope) -> bool:
 
 
 async def _start_id(services: Services, scope: Scope, headers: dict[str, str]) -> int:
-    query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-    given = headers.get("last-event-id") or query.get("after")
+    query = parse_form(scope["query_string"].decode("latin-1"), "the query")
+    given = headers.get("last-event-id") or query.get("after") or None
     if given is None:
         return await services.events.last_id()
-    if not given.isdigit():
+    # ASCII digits only (str.isdigit takes '²'), and few enough for a 64-bit column.
+    if not (given.isascii() and given.isdigit() and len(given) <= 18):
         raise ValidationError("Last-Event-ID and ?after= take an event id (an integer).")
     return int(given)
 

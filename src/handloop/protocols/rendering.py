@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from handloop.domain import json_values
 from handloop.errors import ValidationError
 from handloop.services import Services
 from handloop.templating import TemplateRenderError, check_syntax, render_template
@@ -25,9 +25,9 @@ async def render_ui_template(s: Services, p: dict[str, Any]) -> dict[str, Any]:
     else:
         raise ValidationError("Specify UiTemplate or HumanTaskUiArn.")
     try:
-        task_input = json.loads(p["Task"]["Input"])
-    except json.JSONDecodeError as exc:
-        return _error("InvalidTaskInput", f"Task.Input is not valid JSON: {exc}")
+        task_input = json_values.parse(p["Task"]["Input"], "Task.Input")
+    except ValidationError as exc:  # not JSON, or beyond handloop's bounds
+        return _error("InvalidTaskInput", exc.message)
     problems = check_syntax(source)
     if problems:
         return {

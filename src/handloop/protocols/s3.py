@@ -7,21 +7,27 @@ GetObject, HeadObject and ListObjectsV2; every other S3 call is refused.
 from __future__ import annotations
 
 import base64
-import json
 import mimetypes
 from datetime import UTC, datetime
 from email.utils import formatdate
-from urllib.parse import parse_qsl, unquote
+from typing import Any
 from xml.sax.saxutils import escape
 
-from handloop.blobs import BlobInfo, BlobNotFound, BlobStore
+from handloop.blobs import BlobInfo, BlobNotFound, BlobStore, BucketNotFound
+from handloop.domain import json_values, s3_names
 from handloop.errors import HandloopError, ValidationError
+from handloop.protocols.request_text import decode, parse_form
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 class NoSuchKey(HandloopError):
     code = "NoSuchKey"
+    status = 404
+
+
+class NoSuchBucket(HandloopError):
+    code = "NoSuchBucket"
     status = 404
 
 
@@ -52,6 +58,30 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def encode_continuation_token(bucket: str, prefix: str, after: str) -> str:
+    raw = json_values.dumps({"b": bucket, "p": prefix, "after": after})
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_continuation_token(token: str, bucket: str, prefix: str) -> str:
+    """The key a ListObjectsV2 continuation token resumes after; InvalidArgument for a token
+    handloop did not give for this bucket and prefix."""
+    incorrect = InvalidArgument("The continuation token provided is incorrect.")
+    try:
+        data: Any = json_values.parse(base64.urlsafe_b64decode(token), "The token", max_depth=1)
+    except (ValueError, ValidationError):  # binascii.Error is a ValueError
+        raise incorrect from None
+    if not (
+        isinstance(data, dict)
+        and data.get("b") == bucket
+        and data.get("p") == prefix
+        and isinstance(data.get("after"), str)
+    ):
+        raise incorrect
+    after: str = data["after"]
+    return after
+
+
 def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
     try:
         max_keys = int(params.get("max-keys", "1000"))
@@ -63,16 +93,16 @@ def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
     token = params.get("continuation-token")
     start_after = params.get("start-after", "")
     if token:
-        try:
-            start_after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-        except (ValueError, KeyError, TypeError):
-            raise InvalidArgument("The continuation token provided is incorrect.") from None
+        start_after = decode_continuation_token(token, bucket, prefix)
     delimiter = params.get("delimiter", "")
-    found = (
-        store.list(bucket, prefix=prefix, start_after=start_after, max_keys=max_keys + 1)
-        if max_keys
-        else []
-    )
+    try:
+        found = (
+            store.list(bucket, prefix=prefix, start_after=start_after, max_keys=max_keys + 1)
+            if max_keys
+            else []
+        )
+    except BucketNotFound:
+        raise NoSuchBucket("The specified bucket does not exist.") from None
     truncated = len(found) > max_keys
     found = found[:max_keys]
     contents: list[str] = []
@@ -103,9 +133,7 @@ def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
     if params.get("start-after"):
         parts.append(f"<StartAfter>{escape(params['start-after'])}</StartAfter>")
     if truncated and found:
-        next_token = base64.urlsafe_b64encode(
-            json.dumps({"after": found[-1].key}).encode()
-        ).decode()
+        next_token = encode_continuation_token(bucket, prefix, found[-1].key)
         parts.append(f"<NextContinuationToken>{next_token}</NextContinuationToken>")
     parts.append("</ListBucketResult>")
     return "".join(parts).encode()
@@ -115,22 +143,26 @@ def handle(
     store: BlobStore, method: str, raw_path: str, query: str
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Answer one S3 request: (status, headers, body)."""
-    path = unquote(raw_path).lstrip("/")
+    path = decode(raw_path, "The request path", s3_code="InvalidURI").lstrip("/")
     bucket, _, key = path.partition("/")
-    params = dict(parse_qsl(query, keep_blank_values=True))
+    params = parse_form(query, "the query")
     if method not in ("GET", "HEAD"):
         raise MethodNotAllowed(
             "handloop's S3 API is read-only: GetObject, HeadObject, ListObjectsV2."
         )
     if not bucket:
         raise MethodNotAllowed("ListBuckets is not supported; name a bucket.")
+    s3_names.check_bucket(bucket)
     if not key:
         if params.get("list-type") != "2":
             raise MethodNotAllowed("Only ListObjectsV2 (list-type=2) lists a bucket here.")
         return 200, [(b"content-type", b"application/xml")], _list_xml(bucket, params, store)
+    s3_names.check_key(key)
     try:
         info = store.head(bucket, key)
         body = b"" if method == "HEAD" else store.get(bucket, key)
+    except BucketNotFound:
+        raise NoSuchBucket("The specified bucket does not exist.") from None
     except (BlobNotFound, ValueError):
         raise NoSuchKey("The specified key does not exist.") from None
     headers = _object_headers(info)

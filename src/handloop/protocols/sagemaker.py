@@ -119,7 +119,7 @@ def _sorted_page(
     key = name_key if p.get("SortBy", "CreateDate") == "Name" else date_key
     items.sort(key=lambda i: (i[key], i[name_key]), reverse=not _ascending(p, "Ascending"))
     query = {"k": kind, "n": p.get("NameContains"), "s": p.get("SortBy"), "o": p.get("SortOrder")}
-    start = decode_token(p["NextToken"], query)[0] if p.get("NextToken") else 0
+    start = decode_token(p["NextToken"], query, length=1)[0] if p.get("NextToken") else 0
     size = p.get("MaxResults", DEFAULT_MAX_RESULTS)
     page = items[start : start + size]
     more = start + size < len(items)

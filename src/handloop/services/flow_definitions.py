@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from handloop.domain import s3_names
+from handloop.domain.outputs import output_uri
 from handloop.domain.records import FlowDefinition, Page
 from handloop.domain.statuses import FlowDefinitionStatus
 from handloop.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
@@ -19,6 +21,27 @@ from handloop.store.tables import flow_definitions, human_task_uis, workteams
 
 DEFAULT_TASK_TIME_LIMIT = 3600
 DEFAULT_TASK_AVAILABILITY_LIFETIME = 864_000
+
+
+# The longest loop name (HumanLoopName is 1-63 characters): the output key of such a loop
+# must still be one S3 allows.
+_LONGEST_LOOP_NAME = "a" * 63
+
+
+def check_output_path(output_path: str, flow_name: str) -> None:
+    """ValidationException unless every output file of the flow can be written under
+    ``output_path`` (an ``s3://`` URI without its trailing slashes), by S3's rules for
+    buckets and keys and what the output store can hold."""
+    what = "OutputConfig.S3OutputPath"
+    _, prefix = s3_names.split_uri(output_path, what, key_required=False)
+    # output_uri("", ...) is "/{flow}/{YYYY}/.../{loop}/output.json".
+    suffix = output_uri("", flow_name, _LONGEST_LOOP_NAME, 0)
+    longest_key = prefix + suffix if prefix else suffix[1:]
+    if len(longest_key.encode()) > s3_names.MAX_KEY_BYTES:
+        raise ValidationError(
+            f"{what} is too long: output keys under it (such as '...{suffix}') would be "
+            f"longer than the {s3_names.MAX_KEY_BYTES} bytes S3 allows."
+        )
 
 
 def select_flows() -> Any:
@@ -67,9 +90,8 @@ class FlowDefinitions:
         lifetime = loop_config.get(
             "TaskAvailabilityLifetimeInSeconds", DEFAULT_TASK_AVAILABILITY_LIFETIME
         )
-        output_path = config["OutputConfig"]["S3OutputPath"]
-        if not output_path.startswith("s3://") or len(output_path) <= len("s3://"):
-            raise ValidationError(f"OutputConfig.S3OutputPath '{output_path}' is not an s3:// URI.")
+        output_path = config["OutputConfig"]["S3OutputPath"].rstrip("/")
+        check_output_path(output_path, name)
         now = self._clock()
 
         def op(conn: Connection) -> FlowDefinition:
@@ -98,7 +120,7 @@ class FlowDefinitions:
                         task_count=loop_config["TaskCount"],
                         task_time_limit_seconds=time_limit,
                         task_availability_lifetime_seconds=lifetime,
-                        s3_output_path=output_path.rstrip("/"),
+                        s3_output_path=output_path,
                         config=config,
                         created_at=now,
                     )

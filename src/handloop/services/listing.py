@@ -52,7 +52,9 @@ async def list_page(
     if before_us is not None:
         conditions.append(created < before_us)
     if token:
-        conditions.append(keyset_after(created, row_id, decode_token(token, query), ascending))
+        conditions.append(
+            keyset_after(created, row_id, decode_token(token, query, length=2), ascending)
+        )
     order = (created.asc(), row_id.asc()) if ascending else (created.desc(), row_id.desc())
     source: Any = table
     for other, on in joins or []:
