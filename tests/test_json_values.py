@@ -68,3 +68,20 @@ def test_dumps_refuses_what_check_refuses() -> None:
     with pytest.raises(ValueError):
         json_values.dumps(float("nan"))
     assert json_values.dumps({"a": "é"}) == '{"a":"é"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "too_long"),
+    [
+        (0, False),
+        (10**4300 - 1, False),
+        (-(10**4300 - 1), False),
+        (10**4300, True),
+        (-(10**4300), True),
+    ],
+    ids=["zero", "4300 digits", "-4300 digits", "4301 digits", "-4301 digits"],
+)
+def test_int_too_long_is_pythons_printing_limit(value: int, too_long: bool) -> None:
+    assert json_values.int_too_long(value) is too_long
+    if not too_long:
+        assert len(str(abs(value))) <= json_values.MAX_INT_DIGITS
