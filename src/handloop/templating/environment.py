@@ -18,6 +18,7 @@ from liquid.template import BoundTemplate
 from liquid.token import TOKEN_OUTPUT
 
 from handloop.errors import HandloopError
+from handloop.templating.grants import BLOCKED_LINK, allowed_link
 from handloop.templating.limits import (
     MAX_LOCAL_NAMESPACE_BYTES,
     MAX_LOOP_ITERATIONS,
@@ -119,19 +120,17 @@ def _to_json(value: Any) -> Markup:
     return Markup(json_text(value))
 
 
-_UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
-
-
 def _grant_read_access(value: Any) -> str:
     text = stringify(value, autoescape=False)
-    if text.strip().lower().startswith(_UNSAFE_SCHEMES):
+    link = allowed_link(text)
+    if link is None:
         # A media link never needs script; a script URL here can only be an injection.
-        return "about:blank#blocked"
+        return BLOCKED_LINK
     grant = GRANT_READ_ACCESS.get()
-    if grant is None or not text.startswith("s3://"):
-        return text
+    if grant is None or not link.startswith("s3:"):
+        return link
     try:
-        return grant(text)
+        return grant(link)
     except (ValueError, HandloopError) as exc:
         message = exc.message if isinstance(exc, HandloopError) else str(exc)
         raise FilterValueError(f"grant_read_access: {message}", token=None) from None
