@@ -96,18 +96,6 @@ def _measure(value: Any, limit: int) -> tuple[int, int]:
     return size, leaves
 
 
-def _check_result(value: Any) -> Any:
-    if isinstance(value, str):
-        if len(value) > MAX_VALUE_CHARS:
-            raise _too_long()
-    elif isinstance(value, int):
-        if int_too_long(value):
-            raise _too_big_a_number()
-    elif isinstance(value, list | tuple) and len(value) > MAX_SEQUENCE_LENGTH:
-        raise _too_many()
-    return value
-
-
 def _check_printed(value: Any) -> None:
     if _measure(value, MAX_VALUE_CHARS)[0] > MAX_VALUE_CHARS:
         raise ValueLimitError(
@@ -179,9 +167,19 @@ def limited(name: str, filter_: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
         if before is not None:
             before(value, *args)
-        result = _check_result(filter_(value, *args, **kwargs))
-        if printed:
-            _check_printed(result)
+        result = filter_(value, *args, **kwargs)
+        # Inline rather than a helper: this runs for every filter of every render.
+        if isinstance(result, str):
+            if len(result) > MAX_VALUE_CHARS:
+                raise _too_long()
+        elif isinstance(result, int):
+            if int_too_long(result):
+                raise _too_big_a_number()
+        elif isinstance(result, list | tuple):
+            if len(result) > MAX_SEQUENCE_LENGTH:
+                raise _too_many()
+            if printed:
+                _check_printed(result)
         return result
 
     for attr in ("with_context", "with_environment"):
@@ -196,12 +194,13 @@ class LimitedContext(RenderContext):
 
     __slots__ = ("deadline",)
 
-    def __init__(self, template: Any, **kwargs: Any) -> None:
-        super().__init__(template, **kwargs)
-        parent = kwargs.get("parent_context")
+    def __init__(
+        self, template: Any, *, parent_context: RenderContext | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(template, parent_context=parent_context, **kwargs)
         self.deadline: float = (
-            parent.deadline
-            if isinstance(parent, LimitedContext)
+            parent_context.deadline
+            if isinstance(parent_context, LimitedContext)
             else time.monotonic() + MAX_RENDER_SECONDS
         )
 
@@ -210,7 +209,8 @@ class LimitedContext(RenderContext):
             raise _too_late(token)
 
     def filter(self, name: str, token: Token | None) -> Callable[..., object]:
-        self.check_deadline(token)
+        if time.monotonic() > self.deadline:
+            raise _too_late(token)
         return super().filter(name, token)
 
     def assign(self, key: str, val: Any) -> None:
@@ -224,12 +224,18 @@ def timed(node_class: type[Node]) -> type[Node]:
     """``node_class`` checking the render's deadline each time a node of it renders, and
     placing errors from inside it at its own line."""
     base_render = node_class.render
+    # Node.render only checks disabled tags; doing that here saves a call per node.
+    inline = base_render is Node.render
 
     def render(self: Node, context: Any, buffer: TextIO) -> int:
         if time.monotonic() > context.deadline:
             raise _too_late(self.token)
         try:
-            return base_render(self, context, buffer)
+            if not inline:
+                return base_render(self, context, buffer)
+            if context.disabled_tags:
+                self.raise_for_disabled(context.disabled_tags)
+            return self.render_to_output(context, buffer)
         except LiquidError as exc:
             if exc.token is None:
                 exc.token = self.token
