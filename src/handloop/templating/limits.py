@@ -69,15 +69,16 @@ def check_range(value: Any) -> None:
         raise _too_many("a range")
 
 
-def _measure(value: Any, limit: int) -> tuple[int, int]:
-    """About how many characters ``value`` prints as, and how many scalars it holds (the
-    walk stops once the size is past ``limit``). An array can hold one big string many
-    times over: each time counts."""
-    size = leaves = 0
+def _printed_size(value: Any, limit: int) -> int:
+    """About how many characters ``value`` prints as (the walk stops once past ``limit``).
+    An array can hold one long string many times over: each time counts."""
+    size = 0
     stack = [value]
     while stack and size <= limit:
         item = stack.pop()
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, dict):
             size += 2
             for key, member in item.items():
                 size += len(key) + 4 if isinstance(key, str) else 8
@@ -85,19 +86,15 @@ def _measure(value: Any, limit: int) -> tuple[int, int]:
         elif isinstance(item, list | tuple):
             size += 2 + len(item)
             stack.extend(item)
+        elif isinstance(item, int):
+            size += item.bit_length() // 3 + 1
         else:
-            leaves += 1
-            if isinstance(item, str):
-                size += len(item) + 2
-            elif isinstance(item, int):
-                size += item.bit_length() // 3 + 1
-            else:
-                size += 24
-    return size, leaves
+            size += 24
+    return size
 
 
 def _check_printed(value: Any) -> None:
-    if _measure(value, MAX_VALUE_CHARS)[0] > MAX_VALUE_CHARS:
+    if _printed_size(value, MAX_VALUE_CHARS) > MAX_VALUE_CHARS:
         raise ValueLimitError(
             f"an array that prints as more than {MAX_VALUE_CHARS} characters", token=None
         )
@@ -122,12 +119,23 @@ def _before_replace(value: Any, old: Any = "", new: Any = "", *_: Any) -> None:
 
 
 def _before_join(value: Any, separator: Any = " ", *_: Any) -> None:
-    # The separator goes between every item of the flattened array: one step can make a
-    # separator as long as a page into thousands of pages.
+    # The separator goes between every item of the flattened array: one step could make a
+    # page-long separator into thousands of pages. Count as join will, stop once too long.
     check_range(value)
-    if isinstance(value, list | tuple):
-        size, items = _measure(value, MAX_VALUE_CHARS)
-        if size + len(_text(separator)) * max(items - 1, 0) > 2 * MAX_VALUE_CHARS:
+    if not isinstance(value, list | tuple):
+        return
+    glue = len(_text(separator))
+    length = -glue
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+            continue
+        length += glue + (
+            len(item) if isinstance(item, str) else _printed_size(item, MAX_VALUE_CHARS)
+        )
+        if length > MAX_VALUE_CHARS:
             raise _too_long()
 
 
