@@ -90,3 +90,20 @@ def test_parse_tells_text_that_is_not_json_from_json_beyond_bounds(
     with pytest.raises(ValidationError) as info:
         json_values.parse(text, "Body")
     assert isinstance(info.value, json_values.JsonSyntaxError) is syntax
+
+
+@pytest.mark.parametrize(
+    ("value", "too_long"),
+    [
+        (0, False),
+        (10**4300 - 1, False),
+        (-(10**4300 - 1), False),
+        (10**4300, True),
+        (-(10**4300), True),
+    ],
+    ids=["zero", "4300 digits", "-4300 digits", "4301 digits", "-4301 digits"],
+)
+def test_int_too_long_is_pythons_printing_limit(value: int, too_long: bool) -> None:
+    assert json_values.int_too_long(value) is too_long
+    if not too_long:
+        assert len(str(abs(value))) <= json_values.MAX_INT_DIGITS

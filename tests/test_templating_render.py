@@ -137,7 +137,7 @@ class Failure:
 
 FAILURES = [
     Failure("unknown filter", "a\n\n{{ x | nosuch }}", 3, "unknown filter"),
-    Failure("unclosed tag", "a\n{% if x %}\nb", 2, ""),
+    Failure("unclosed tag", "a\n{% if x %}\nb", 2, "expected tag endif"),
     Failure("bad expression", "a\nb\n{% if %}", 3, "expression"),
     Failure("huge loop", "\n{% for i in (1..100000000) %}x{% endfor %}", 2, "loop", True),
     Failure(
@@ -153,7 +153,7 @@ FAILURES = [
         "{% assign s = 'xxxxxxxxxx' %}{% for i in (1..60) %}{% assign s = s | append: s %}"
         "{% endfor %}",
         1,
-        "namespace",
+        "a string longer than 8000000 characters",
         True,
     ),
     Failure(
@@ -161,7 +161,7 @@ FAILURES = [
         "{% assign s = 'xxxxxxxxxx' %}{% for i in (1..60) %}{% capture s %}{{ s }}{{ s }}"
         "{% endcapture %}{% endfor %}",
         1,
-        "",
+        "output stream limit",
         True,
     ),
     Failure("deep nesting", "{% if true %}" * 500 + "{% endif %}" * 500, 1, "nesting", True),
@@ -169,7 +169,7 @@ FAILURES = [
         "huge output",
         "{% for i in (1..99999) %}{{ 'y' | append: task.input }}{% endfor %}",
         1,
-        "",
+        "the page is longer than 8000000 characters",
         True,
     ),
 ]

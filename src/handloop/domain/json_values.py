@@ -31,7 +31,7 @@ MAX_DEPTH = 100
 EMBEDDING_DEPTH = MAX_DEPTH + 8
 # sys.get_int_max_str_digits()'s default: longer integers cannot be printed or parsed.
 MAX_INT_DIGITS = 4300
-_INT_LIMIT = 10**MAX_INT_DIGITS
+_INT_LIMIT: int = 10**MAX_INT_DIGITS
 _INT_LIMIT_BITS = _INT_LIMIT.bit_length() - 1
 
 
@@ -50,6 +50,11 @@ def _reject_constant(name: str) -> Any:
 
 def _show(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def int_too_long(value: int) -> bool:
+    """Whether ``value`` has more than ``MAX_INT_DIGITS`` digits (Python cannot print it)."""
+    return value.bit_length() >= _INT_LIMIT_BITS and abs(value) >= _INT_LIMIT
 
 
 def check_text(value: str, what: str, *, allow_nul: bool = False) -> str:
@@ -84,7 +89,7 @@ def check_value(
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
-            if item.bit_length() >= _INT_LIMIT_BITS and abs(item) >= _INT_LIMIT:
+            if int_too_long(item):
                 raise ValidationError(
                     f"{what} holds an integer with more than {MAX_INT_DIGITS} digits."
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from handloop.domain import json_values
@@ -24,8 +26,14 @@ async def render_ui_template(s: Services, p: dict[str, Any]) -> dict[str, Any]:
         source = (await s.human_task_uis.get(name)).content
     else:
         raise ValidationError("Specify UiTemplate or HumanTaskUiArn.")
+    # Parsing and rendering run in a worker thread: a template that runs up to its time
+    # limit must not stop the server answering everyone else meanwhile.
+    return await asyncio.to_thread(_render, source, p["Task"]["Input"], s.urls.grant_read_access)
+
+
+def _render(source: str, input_text: str, grant: Callable[[str], str]) -> dict[str, Any]:
     try:
-        task_input = json_values.parse(p["Task"]["Input"], "Task.Input")
+        task_input = json_values.parse(input_text, "Task.Input")
     except ValidationError as exc:  # not JSON, or beyond handloop's bounds
         return _error("InvalidTaskInput", exc.message)
     problems = check_syntax(source)
@@ -35,7 +43,7 @@ async def render_ui_template(s: Services, p: dict[str, Any]) -> dict[str, Any]:
             "Errors": [{"Code": "TemplateSyntaxError", "Message": str(p)} for p in problems],
         }
     try:
-        rendered = render_template(source, task_input, grant_read_access=s.urls.grant_read_access)
+        rendered = render_template(source, task_input, grant_read_access=grant)
     except TemplateRenderError as exc:
         code = "ResourceLimitExceeded" if exc.limit else "TemplateRenderError"
         where = f"line {exc.line}: " if exc.line else ""

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextvars import ContextVar
 from io import StringIO
 from typing import Any, ClassVar
@@ -19,6 +18,17 @@ from liquid.template import BoundTemplate
 from liquid.token import TOKEN_OUTPUT
 
 from handloop.errors import HandloopError
+from handloop.templating.grants import BLOCKED_LINK, allowed_link
+from handloop.templating.limits import (
+    MAX_LOCAL_NAMESPACE_BYTES,
+    MAX_LOOP_ITERATIONS,
+    MAX_NESTING,
+    MAX_OUTPUT_CHARS,
+    LimitedContext,
+    check_range,
+    limited,
+    timed,
+)
 
 GrantReadAccess = Callable[[str], str]
 
@@ -26,15 +36,6 @@ GrantReadAccess = Callable[[str], str]
 GRANT_READ_ACCESS: ContextVar[GrantReadAccess | None] = ContextVar(
     "grant_read_access", default=None
 )
-
-# A rendered page must stay small enough for a browser; AWS caps the template at 128,000
-# characters and the input at 3 MB, so a page far above both is a runaway template.
-MAX_OUTPUT_CHARS = 8_000_000
-MAX_LOOP_ITERATIONS = 100_000
-MAX_LOCAL_NAMESPACE_BYTES = 8_000_000
-MAX_SEQUENCE_LENGTH = 100_000
-MAX_RENDER_SECONDS = 1.0
-MAX_NESTING = 30
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -46,19 +47,12 @@ _JSON_ESCAPES = {
 }
 
 
-class RenderTimeLimitError(OutputStreamLimitError):
-    """A render that ran longer than ``MAX_RENDER_SECONDS``."""
-
-
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data: Liquid's Undefined becomes None, ranges become lists."""
     if isinstance(value, Undefined):
         return None
     if isinstance(value, range):
-        if len(value) > MAX_SEQUENCE_LENGTH:
-            raise OutputStreamLimitError(
-                f"a range of more than {MAX_SEQUENCE_LENGTH} items", token=None
-            )
+        check_range(value)
         return list(value)
     return value
 
@@ -126,32 +120,29 @@ def _to_json(value: Any) -> Markup:
     return Markup(json_text(value))
 
 
-_UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
-
-
 def _grant_read_access(value: Any) -> str:
     text = stringify(value, autoescape=False)
-    if text.strip().lower().startswith(_UNSAFE_SCHEMES):
+    link = allowed_link(text)
+    if link is None:
         # A media link never needs script; a script URL here can only be an injection.
-        return "about:blank#blocked"
+        return BLOCKED_LINK
     grant = GRANT_READ_ACCESS.get()
-    if grant is None or not text.startswith("s3://"):
-        return text
+    if grant is None or not link.startswith("s3:"):
+        return link
     try:
-        return grant(text)
+        return grant(link)
     except (ValueError, HandloopError) as exc:
         message = exc.message if isinstance(exc, HandloopError) else str(exc)
         raise FilterValueError(f"grant_read_access: {message}", token=None) from None
 
 
-class _DeadlineBuffer(StringIO):
-    """The output buffer; it stops a render that writes too much or for too long."""
+class _LimitedBuffer(StringIO):
+    """The output buffer; it stops a render that writes too much."""
 
-    def __init__(self, limit: int, deadline: float) -> None:
+    def __init__(self, limit: int) -> None:
         super().__init__()
         self._limit = limit
         self._size = 0
-        self._deadline = deadline
 
     def write(self, s: str) -> int:
         self._size += len(s)
@@ -159,35 +150,14 @@ class _DeadlineBuffer(StringIO):
             raise OutputStreamLimitError(
                 f"the page is longer than {self._limit} characters", token=None
             )
-        if time.monotonic() > self._deadline:
-            raise RenderTimeLimitError(
-                f"rendering took longer than {MAX_RENDER_SECONDS:g} s", token=None
-            )
         return super().write(s)
 
 
 class _GroundTruthTemplate(BoundTemplate):
+    context_class = LimitedContext
+
     def _get_buffer(self) -> StringIO:
-        return _DeadlineBuffer(MAX_OUTPUT_CHARS, time.monotonic() + MAX_RENDER_SECONDS)
-
-
-def _bounded(filter_: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a sequence filter so a huge range literal cannot be materialised by it."""
-
-    def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
-        _plain(value)
-        return filter_(value, *args, **kwargs)
-
-    for attr in ("with_context", "with_environment"):
-        if getattr(filter_, attr, False):
-            setattr(wrapper, attr, True)
-    return wrapper
-
-
-_SEQUENCE_FILTERS: Iterable[str] = (
-    "join", "map", "reverse", "sort", "sort_natural", "uniq", "compact", "concat",
-    "where", "first", "last", "size", "sum", "reject", "find", "find_index", "has",
-)  # fmt: skip
+        return _LimitedBuffer(MAX_OUTPUT_CHARS)
 
 
 class GroundTruthEnvironment(Environment):
@@ -203,11 +173,15 @@ class GroundTruthEnvironment(Environment):
     def __init__(self) -> None:
         super().__init__(autoescape=True, strict_filters=True)
         self.tags[TOKEN_OUTPUT] = _JsonOutput(self)
-        for name in _SEQUENCE_FILTERS:
-            if name in self.filters:
-                self.filters[name] = _bounded(self.filters[name])
         self.filters["escape"] = _escape
         self.filters["escape_once"] = _escape_once
         self.filters["skip_autoescape"] = _skip_autoescape
         self.filters["to_json"] = _to_json
         self.filters["grant_read_access"] = _grant_read_access
+        # Every tag checks the render's deadline as it runs, every filter caps its result.
+        for tag in self.tags.values():
+            node_class = getattr(tag, "node_class", None)
+            if node_class is not None:
+                tag.node_class = timed(node_class)  # type: ignore[attr-defined]
+        for name, filter_ in self.filters.items():
+            self.filters[name] = limited(name, filter_)

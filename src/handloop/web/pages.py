@@ -175,13 +175,18 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         session = await current_session(request, services)
         task = await services.tasks.get(session.worker, task_id)
 
-        status = 200
-        try:
-            rendered = render_template(
+        def render() -> str:
+            return render_template(
                 task.template,
                 json.loads(task.input_content),
                 grant_read_access=services.urls.grant_read_access,
             )
+
+        status = 200
+        try:
+            # In a worker thread: a template running up to its time limit must not stop the
+            # server answering everyone else meanwhile.
+            rendered = await asyncio.to_thread(render)
         except TemplateRenderError as exc:
             status = 422
             rendered = (

@@ -83,9 +83,25 @@
     post(path).then(then).catch(function (error) { setBusy(false); show(error.message); });
   }
 
+  // The frame runs the task's content: a message from it is taken only in the one shape
+  // the bridge sends, {type: "handloop:answer", answer: {...}}, and nothing else.
+  function isPlainObject(value) {
+    if (value === null || typeof value !== "object") return false;
+    var proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  }
+  function isAnswerMessage(data) {
+    return (
+      isPlainObject(data) &&
+      Object.keys(data).sort().join(",") === "answer,type" &&
+      data.type === "handloop:answer" &&
+      isPlainObject(data.answer)
+    );
+  }
+
   window.addEventListener("message", function (event) {
-    if (event.source !== frame.contentWindow || !event.data) return;
-    if (event.data.type !== "handloop:answer" || busy) return;
+    if (event.source !== frame.contentWindow || !isAnswerMessage(event.data)) return;
+    if (busy) return;
     setBusy(true);
     post("/api/tasks/" + encodeURIComponent(taskId) + "/submit", {
       answer: event.data.answer,
