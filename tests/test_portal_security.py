@@ -52,13 +52,12 @@ def test_signed_out_requests_are_refused(server: LiveServer) -> None:
         assert anon.post("/api/jobs/job-a/claim").status_code == 401
 
 
-def test_cookies_are_httponly_lax_and_secure_behind_tls(server: LiveServer, teams: object) -> None:
+def test_cookies_are_httponly_and_lax(server: LiveServer, teams: object) -> None:
+    # Secure behind a TLS proxy: tests/test_abuse_portal.py (only a trusted proxy says so).
     body = {"email": "alice@example.com", "password": "password123"}
     plain = httpx.post(f"{server.url}/api/session", json=body)
     cookie = plain.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
-    tls = httpx.post(f"{server.url}/api/session", json=body, headers={"X-Forwarded-Proto": "https"})
-    assert "secure" in tls.headers["set-cookie"].lower()
 
 
 def test_pages_have_a_strict_csp_and_the_task_runs_in_a_sandbox(

@@ -5,6 +5,7 @@ Every field is documented in ``docs/settings.md``; a test fails when one is not.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -113,6 +114,13 @@ class Settings(BaseSettings):
         description="Failed portal sign-ins allowed per address and per email in 15 minutes "
         "(counted in the database: one limit for all server processes).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDR networks of the reverse proxies in "
+        "front of handloop. Only requests from them may set the client's address "
+        "(X-Forwarded-For) and scheme (X-Forwarded-Proto); empty trusts no one, so those "
+        "headers are ignored.",
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."
     )
@@ -134,6 +142,26 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} in HANDLOOP_TRUSTED_PROXIES is not an IP address or network"
+                ) from None
+        return ",".join(networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies' networks, in the form uvicorn's ``forwarded_allow_ips`` takes."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def effective_database_url(self) -> str:

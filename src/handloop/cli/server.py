@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from handloop.cli.options import data_dir_option, database_url_option, fail, loa
 from handloop.errors import HandloopError
 from handloop.services import Services, open_services
 from handloop.services.access_keys import NewAccessKey
+from handloop.settings import Settings
 
 
 def print_first_key(key: NewAccessKey, *, as_json: bool = False) -> None:
@@ -105,14 +107,24 @@ def serve(
         _seed_demo(services)
     click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(services),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        lifespan="on",
-    )
+    uvicorn.run(create_app(services), **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for a deployment. uvicorn on its own believes X-Forwarded-For and
+    X-Forwarded-Proto from 127.0.0.1; handloop believes them only from the proxies
+    ``HANDLOOP_TRUSTED_PROXIES`` names, so the client address the portal checks (workforce
+    CIDRs, sign-in limits) and the scheme it sees (Secure cookies) cannot be forged."""
+    trusted = settings.trusted_proxy_list
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
 
 
 def _seed_demo(services: Services) -> None:

@@ -37,8 +37,13 @@ class UrlSigner:
         return self.sign(object_path(uri), GRANT_TTL_SECONDS)
 
     def verify(self, path: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit():
+        # Query values are any text a client sends: only a few ASCII digits are a time, and the
+        # signature is compared as bytes (compare_digest refuses non-ASCII strings).
+        if not signature or not (expires and len(expires) <= 20 and expires.isascii()):
+            return False
+        if not expires.isdigit():
             return False
         if int(expires) < time.time():
             return False
-        return hmac.compare_digest(self._mac(path, int(expires)), signature)
+        given = signature.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(self._mac(path, int(expires)).encode(), given)

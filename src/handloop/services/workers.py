@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from handloop.domain.json_values import check_text
 from handloop.domain.records import Worker
 from handloop.errors import NotSignedIn, ResourceInUse, ResourceNotFound, ValidationError
 from handloop.services.clock import Clock
@@ -36,8 +38,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def normalise_email(email: str) -> str:
+    """The one form handloop stores and looks up an email in: surrounding white space
+    removed, Unicode NFC, lower case (so an address typed with a composed or a decomposed
+    accent, or in capitals, is one account). Invalid Unicode, NUL and other control
+    characters are refused: they are never part of an address."""
+    check_text(email, "An email address")
+    email = email.strip()
+    if any(unicodedata.category(c) == "Cc" for c in email):
+        raise ValidationError("An email address cannot contain control characters.")
+    return unicodedata.normalize("NFC", email.lower())
+
+
 def check_email(email: str) -> str:
-    email = email.strip().lower()
+    """``email`` in its one form (``normalise_email``) if it looks like an address."""
+    email = normalise_email(email)
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
         raise ValidationError(f"'{email}' is not an email address.")
@@ -45,6 +60,7 @@ def check_email(email: str) -> str:
 
 
 def check_password(password: str) -> None:
+    check_text(password, "A password")
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"A password needs at least {MIN_PASSWORD} characters.")
     if len(password) > 1024:
@@ -52,7 +68,7 @@ def check_password(password: str) -> None:
 
 
 def check_groups(groups: Iterable[str]) -> list[str]:
-    names = sorted({g.strip() for g in groups})
+    names = sorted({check_text(g, "A group name").strip() for g in groups})
     for name in names:
         if not name or len(name) > 128:
             raise ValidationError(f"'{name}' is not a group name (1 to 128 characters).")
@@ -180,7 +196,7 @@ class Workers:
         return self._db.read_now(op)
 
     def _find(self, conn: Connection, who: str) -> Worker:
-        found = load_worker(conn, email=who.strip().lower()) or load_worker(conn, worker_id=who)
+        found = load_worker(conn, email=normalise_email(who)) or load_worker(conn, worker_id=who)
         if found is None:
             raise ResourceNotFound(f"No worker {who}.")
         return found
@@ -247,7 +263,10 @@ class Workers:
     # -- sign-in ----------------------------------------------------------------------------
 
     def verify_password(self, email: str, password: str) -> Worker:
-        """The active worker with this email and password, else NotSignedIn (CPU-bound)."""
+        """The active worker with this email and password, else NotSignedIn (CPU-bound).
+        Text no email or password can hold (invalid Unicode, NUL) is a ValidationError."""
+        email = normalise_email(email)
+        check_text(password, "The password")
         try:
             email = check_email(email)
         except ValidationError:

@@ -7,24 +7,25 @@ also needs the session's CSRF token in the ``X-CSRF-Token`` header.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from handloop.domain import json_values
 from handloop.domain.records import Task
-from handloop.errors import NotSignedIn
 from handloop.services import Services
 from handloop.web.security import (
     SESSION_COOKIE,
-    check_csrf,
-    client_address,
-    current_session,
-    set_cookie,
+    ApiChange,
+    SignedInSession,
+    set_session_cookie,
 )
+from handloop.web.security import sign_in as sign_in_worker
 
 
 class SignIn(BaseModel):
@@ -65,13 +66,10 @@ class Answer(BaseModel):
     timeSpentInSeconds: float | None = Field(
         default=None,
         ge=0,
+        allow_inf_nan=False,
         description="Active time on the task; at most the time since it "
         "was accepted. Omitted: the time since it was accepted.",
     )
-
-
-# The session's CSRF token, required on every state change.
-Csrf = Annotated[str | None, Header(alias="X-CSRF-Token")]
 
 
 def task_fields(services: Services, task: Task) -> dict[str, Any]:
@@ -89,37 +87,60 @@ def task_fields(services: Services, task: Task) -> dict[str, Any]:
     }
 
 
+class CheckedJsonRequest(Request):
+    """A request whose JSON body is parsed by ``json_values``: bounded depth, valid Unicode,
+    finite numbers, as every JSON handloop takes."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_checked_json"):
+            self._checked_json = json_values.parse(await self.body(), "The request body")
+        return self._checked_json
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class CheckedJsonRoute(APIRoute):
+    """Parses a route's JSON body through ``json_values`` before FastAPI validates it, so a
+    body no JSON rule allows (NaN, a lone surrogate, 10,000 levels of nesting) is a clear
+    400 ``ValidationException`` rather than FastAPI's generic error or a 500."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        takes_json = self.body_field is not None
+
+        async def checked(request: Request) -> Response:
+            request = CheckedJsonRequest(request.scope, request.receive)
+            json_body = takes_json and _is_json(request.headers.get("content-type"))
+            if json_body and await request.body():
+                await request.json()  # raises ValidationError, handled as any other
+            return await handler(request)
+
+        return checked
+
+
 def api_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["worker"])
+    router = APIRouter(prefix="/api", tags=["worker"], route_class=CheckedJsonRoute)
 
     @router.post("/session", response_model=SignedIn, summary="Sign in")
     async def sign_in(body: SignIn, request: Request, response: Response) -> SignedIn:
-        address = client_address(request)
-        await services.sign_ins.check(address, body.email)
-        try:
-            worker = await asyncio.to_thread(
-                services.workers.verify_password, body.email, body.password
-            )
-        except NotSignedIn:
-            await services.sign_ins.failed(address, body.email)
-            raise
-        token, csrf = await services.sessions.start(worker)
-        max_age = int(services.settings.session_hours * 3600)
-        set_cookie(response, request, services, SESSION_COOKIE, token, max_age)
+        worker, token, csrf = await sign_in_worker(request, body.email, body.password)
+        set_session_cookie(response, request, services, token)
         return SignedIn(workerId=worker.worker_id, csrfToken=csrf)
 
     @router.delete("/session", status_code=204, summary="Sign out")
-    async def sign_out(request: Request, x_csrf_token: Csrf = None) -> Response:
-        session = await current_session(request, services)
-        check_csrf(session, x_csrf_token)
+    async def sign_out(request: Request, session: ApiChange) -> Response:
         await services.sessions.end(request.cookies[SESSION_COOKIE])
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @router.get("/jobs", response_model=list[JobOut], summary="Your jobs and waiting tasks")
-    async def jobs(request: Request) -> list[JobOut]:
-        session = await current_session(request, services)
+    async def jobs(session: SignedInSession) -> list[JobOut]:
         return [
             JobOut(
                 flowDefinitionName=j.flow_definition_name,
@@ -135,28 +156,21 @@ def api_router(services: Services) -> APIRouter:
     # claim is the portal's hottest read, and validating our own output again costs more
     # than the rest of the route.
     @router.post("/jobs/{flow}/claim", response_model=Claimed, summary="Take the next task")
-    async def claim(flow: str, request: Request, x_csrf_token: Csrf = None) -> Response:
+    async def claim(flow: str, session: ApiChange) -> Response:
         """The task you hold in this job, else a new one (its time limit starts now)."""
-        session = await current_session(request, services)
-        check_csrf(session, x_csrf_token)
         task = await services.tasks.claim(session.worker, flow)
         return JSONResponse({"task": None if task is None else task_fields(services, task)})
 
     @router.get("/tasks/{task_id}", response_model=TaskOut, summary="One of your tasks")
-    async def get_task(task_id: str, request: Request) -> Response:
-        session = await current_session(request, services)
+    async def get_task(task_id: str, session: SignedInSession) -> Response:
         return JSONResponse(
             task_fields(services, await services.tasks.get(session.worker, task_id))
         )
 
     @router.post("/tasks/{task_id}/submit", status_code=204, summary="Submit your answer")
-    async def submit(
-        task_id: str, body: Answer, request: Request, x_csrf_token: Csrf = None
-    ) -> Response:
+    async def submit(task_id: str, body: Answer, session: ApiChange) -> Response:
         """Your answer is recorded when this returns. When it was the loop's last one, the
         loop's output file and Completed status follow a moment later."""
-        session = await current_session(request, services)
-        check_csrf(session, x_csrf_token)
         # The worker moves on at once; the loop's output and Completed status follow.
         await services.tasks.submit(
             session.worker, task_id, body.answer, body.timeSpentInSeconds, wait=False
@@ -164,18 +178,14 @@ def api_router(services: Services) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/tasks/{task_id}/release", status_code=204, summary="Give a task back")
-    async def release(task_id: str, request: Request, x_csrf_token: Csrf = None) -> Response:
+    async def release(task_id: str, session: ApiChange) -> Response:
         """The task returns to the pool now; your work on it is lost."""
-        session = await current_session(request, services)
-        check_csrf(session, x_csrf_token)
         await services.tasks.release(session.worker, task_id)
         return Response(status_code=204)
 
     @router.post("/tasks/{task_id}/decline", status_code=204, summary="Decline a task")
-    async def decline(task_id: str, request: Request, x_csrf_token: Csrf = None) -> Response:
+    async def decline(task_id: str, session: ApiChange) -> Response:
         """The task returns to the pool and is never offered to you again."""
-        session = await current_session(request, services)
-        check_csrf(session, x_csrf_token)
         await services.tasks.decline(session.worker, task_id)
         return Response(status_code=204)
 

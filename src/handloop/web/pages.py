@@ -23,14 +23,15 @@ from handloop.web.frame import frame_document
 from handloop.web.security import (
     FORM_COOKIE,
     SESSION_COOKIE,
-    check_csrf,
-    check_form_token,
-    client_address,
-    current_session,
+    FormChange,
+    PublicForm,
+    SignedInSession,
     form_token,
     frame_csp,
     secure_headers,
     set_cookie,
+    set_session_cookie,
+    sign_in,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,7 +56,6 @@ def origin_of(request: Request, services: Services) -> str:
 
 def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    session_max_age = int(services.settings.session_hours * 3600)
 
     def page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
         response = templates.TemplateResponse(request, name, context, status_code=status)
@@ -74,23 +74,17 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
     async def signin_form(request: Request, next: str = "/") -> Response:
         return form_page(request, "signin.html", next=local_path(next), error=None, email="")
 
-    @router.post("/signin")
+    @router.post("/signin", dependencies=[PublicForm])
     async def signin(
         request: Request,
         email: Annotated[str, Form(max_length=254)],
         password: Annotated[str, Form(max_length=1024)],
-        form_token: Annotated[str, Form(max_length=128)] = "",
         next: Annotated[str, Form(max_length=2048)] = "/",
     ) -> Response:
-        check_form_token(request, form_token)
-        address = client_address(request)
         try:
-            await services.sign_ins.check(address, email)
-            worker = await asyncio.to_thread(services.workers.verify_password, email, password)
+            _, token, _ = await sign_in(request, email, password)
         except HandloopError as exc:
-            if isinstance(exc, NotSignedIn):
-                await services.sign_ins.failed(address, email)
-            status = 429 if exc.code == "ThrottlingException" else 401
+            status = 401 if isinstance(exc, NotSignedIn) else exc.status
             return form_page(
                 request,
                 "signin.html",
@@ -99,15 +93,12 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
                 error=exc.message,
                 email=email,
             )
-        token, _ = await services.sessions.start(worker)
         response = RedirectResponse(local_path(next), status_code=303)
-        set_cookie(response, request, services, SESSION_COOKIE, token, session_max_age)
+        set_session_cookie(response, request, services, token)
         return response
 
     @router.post("/signout")
-    async def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-        session = await current_session(request, services)
-        check_csrf(session, csrf_token)
+    async def signout(request: Request, session: FormChange) -> Response:
         await services.sessions.end(request.cookies[SESSION_COOKIE])
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -118,15 +109,13 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         email = await asyncio.to_thread(services.workers.invitation_email, token)
         return form_page(request, "join.html", email=email, error=None)
 
-    @router.post("/join/{token}")
+    @router.post("/join/{token}", dependencies=[PublicForm])
     async def join(
         request: Request,
         token: str,
         password: Annotated[str, Form(max_length=1024)],
         password_again: Annotated[str, Form(max_length=1024)],
-        form_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        check_form_token(request, form_token)
         email = await asyncio.to_thread(services.workers.invitation_email, token)
         try:
             if password != password_again:
@@ -136,43 +125,35 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
             return form_page(request, "join.html", 400, email=email, error=exc.message)
         session_token, _ = await services.sessions.start(worker)
         response = RedirectResponse("/", status_code=303)
-        set_cookie(response, request, services, SESSION_COOKIE, session_token, session_max_age)
+        set_session_cookie(response, request, services, session_token)
         return response
 
     # -- work --------------------------------------------------------------------------------
 
     @router.get("/")
-    async def home(request: Request) -> Response:
-        session = await current_session(request, services)
+    async def home(request: Request, session: SignedInSession) -> Response:
         jobs = await services.tasks.jobs(session.worker)
         return page(request, "home.html", session=session, jobs=jobs)
 
     @router.post("/jobs/{flow}/start")
-    async def start_working(
-        request: Request, flow: str, csrf_token: Annotated[str, Form()] = ""
-    ) -> Response:
-        session = await current_session(request, services)
-        check_csrf(session, csrf_token)
+    async def start_working(flow: str, session: FormChange) -> Response:
         task = await services.tasks.claim(session.worker, flow)
         target = f"/tasks/{task.public_id}" if task else f"/jobs/{quote(flow)}/done"
         return RedirectResponse(target, status_code=303)
 
     @router.get("/jobs/{flow}/done")
-    async def no_more_tasks(request: Request, flow: str) -> Response:
-        session = await current_session(request, services)
+    async def no_more_tasks(request: Request, flow: str, session: SignedInSession) -> Response:
         jobs = {j.flow_definition_name: j for j in await services.tasks.jobs(session.worker)}
         return page(request, "done.html", session=session, job=jobs.get(flow))
 
     @router.get("/tasks/{task_id}")
-    async def task_page(request: Request, task_id: str) -> Response:
-        session = await current_session(request, services)
+    async def task_page(request: Request, task_id: str, session: SignedInSession) -> Response:
         task = await services.tasks.get(session.worker, task_id)
         lease_ms = max(0, (task.lease_until_us - services.clock()) // 1000)
         return page(request, "task.html", session=session, task=task, lease_ms=lease_ms)
 
     @router.get("/tasks/{task_id}/frame")
-    async def task_frame(request: Request, task_id: str) -> Response:
-        session = await current_session(request, services)
+    async def task_frame(request: Request, task_id: str, session: SignedInSession) -> Response:
         task = await services.tasks.get(session.worker, task_id)
 
         def render() -> str:

@@ -1,20 +1,28 @@
-"""The portal's guards: session cookie, CSRF tokens, the workforce's allowed addresses, and
-Content-Security-Policy headers (sign-in rate limits are ``services.sign_ins``)."""
+"""The portal's guards: session cookie, CSRF tokens, sign-in, the client's address and
+scheme, the workforce's allowed addresses, and Content-Security-Policy headers (sign-in
+rate limits are ``services.sign_ins``).
+
+Routes take the session and the CSRF check as dependencies (``SignedInSession``,
+``ApiChange``, ``FormChange``, ``PublicForm``), so neither can be forgotten;
+``tests/test_portal_routes.py`` walks every route to hold that."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import secrets
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Form, Header, Request
 from starlette.responses import Response
 
+from handloop.domain.records import Worker
 from handloop.errors import Forbidden, NotSignedIn
 from handloop.services import Services
 from handloop.services.sessions import Session
+from handloop.services.workers import normalise_email
 
 SESSION_COOKIE = "handloop_session"
 # Sign-in and sign-up forms are posted before a session exists: a double-submit cookie.
@@ -48,12 +56,21 @@ def secure_headers(response: Response, csp: str = PAGE_CSP) -> None:
     response.headers.setdefault("Cache-Control", "no-store")
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the connection's peer, or what a trusted proxy says it is.
+
+    The server (``cli/server.py``) rewrites the peer from X-Forwarded-For only for the
+    proxies ``HANDLOOP_TRUSTED_PROXIES`` names; every check that needs an address (the
+    workforce's CIDRs, sign-in limits) reads it here and nowhere else."""
+    return request.client.host if request.client else "unknown"
+
+
 def is_tls(request: Request, services: Services) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return (
-        request.url.scheme == "https"
-        or forwarded == "https"
-        or services.settings.effective_public_url.startswith("https://")
+    """Whether browsers reach the portal over TLS: the request's scheme (from
+    X-Forwarded-Proto only when a trusted proxy sent it, as for ``client_address``), or an
+    https public URL."""
+    return request.url.scheme == "https" or services.settings.effective_public_url.startswith(
+        "https://"
     )
 
 
@@ -71,33 +88,109 @@ def set_cookie(
     )
 
 
+def set_session_cookie(
+    response: Response, request: Request, services: Services, token: str
+) -> None:
+    max_age = int(services.settings.session_hours * 3600)
+    set_cookie(response, request, services, SESSION_COOKIE, token, max_age)
+
+
+def _same_token(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of a token with what a client sent (any text: compared as
+    bytes, since ``compare_digest`` refuses non-ASCII strings)."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
 def form_token(request: Request) -> str:
     """The pre-session form token: the cookie's, or a new one the response must set."""
     return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
 
 
 def check_form_token(request: Request, given: str) -> None:
-    expected = request.cookies.get(FORM_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, given):
+    if not _same_token(request.cookies.get(FORM_COOKIE, ""), given):
         raise Forbidden("The form expired; reload the page and try again.")
 
 
-def client_address(request: Request) -> str:
-    """The address sign-in limits count failures against."""
-    return request.client.host if request.client else "unknown"
-
-
 def check_csrf(session: Session, given: str | None) -> None:
-    if not given or not hmac.compare_digest(session.csrf_token, given):
+    if not _same_token(session.csrf_token, given):
         raise Forbidden("Missing or wrong CSRF token; reload the page and try again.")
 
 
-async def current_session(request: Request, services: Services) -> Session:
+# -- the guards as dependencies: a route states what it needs in its signature ---------------
+
+
+def portal_services(request: Request) -> Services:
+    """The deployment's services, which ``create_portal`` puts in the app's state."""
+    services: Services = request.app.state.services
+    return services
+
+
+async def signed_in(request: Request) -> Session:
+    """The worker's session from the session cookie, else NotSignedIn."""
     token = request.cookies.get(SESSION_COOKIE)
-    session = await services.sessions.get(token) if token else None
+    session = await portal_services(request).sessions.get(token) if token else None
     if session is None:
         raise NotSignedIn("Sign in first.")
     return session
+
+
+SignedInSession = Annotated[Session, Depends(signed_in)]
+
+
+async def csrf_from_header(
+    session: SignedInSession,
+    x_csrf_token: Annotated[
+        str | None,
+        Header(alias="X-CSRF-Token", description="The csrfToken sign-in returned."),
+    ] = None,
+) -> Session:
+    """The session of a JSON state change, whose X-CSRF-Token header is the session's."""
+    check_csrf(session, x_csrf_token)
+    return session
+
+
+async def csrf_from_form(
+    session: SignedInSession, csrf_token: Annotated[str, Form(max_length=128)] = ""
+) -> Session:
+    """The session of a posted page form, whose csrf_token field is the session's."""
+    check_csrf(session, csrf_token)
+    return session
+
+
+async def form_token_matches(
+    request: Request, form_token: Annotated[str, Form(max_length=128)] = ""
+) -> None:
+    """A form posted before there is a session (sign-in, sign-up) carries the token of its
+    double-submit cookie."""
+    check_form_token(request, form_token)
+
+
+# A JSON state change: signed in, with the CSRF header.
+ApiChange = Annotated[Session, Depends(csrf_from_header)]
+# A page's form post: signed in, with the CSRF field.
+FormChange = Annotated[Session, Depends(csrf_from_form)]
+# A form posted before signing in: the double-submit token.
+PublicForm = Depends(form_token_matches)
+
+
+async def sign_in(request: Request, email: str, password: str) -> tuple[Worker, str, str]:
+    """Sign a worker in, for the sign-in page and ``POST /api/session`` alike: the email in
+    its one form, the address's and the email's failure limits, the password checked off
+    the event loop (argon2 is slow on purpose), a failure counted, a new session. Returns
+    the worker, the session cookie's token and the CSRF token."""
+    services = portal_services(request)
+    email = normalise_email(email)  # invalid text is refused here, before any lookup
+    address = client_address(request)
+    await services.sign_ins.check(address, email)
+    try:
+        worker = await asyncio.to_thread(services.workers.verify_password, email, password)
+    except NotSignedIn:
+        await services.sign_ins.failed(address, email)
+        raise
+    token, csrf = await services.sessions.start(worker)
+    return worker, token, csrf
 
 
 class AddressCheck:
@@ -119,9 +212,8 @@ class AddressCheck:
             self._loaded = now
         if not self._networks:
             return
-        host = request.client.host if request.client else ""
         try:
-            address = ipaddress.ip_address(host)
+            address = ipaddress.ip_address(client_address(request))
         except ValueError:
             raise Forbidden("Your address is not allowed to use this portal.") from None
         if not any(address in net for net in self._networks if net.version == address.version):
