@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
@@ -181,23 +181,16 @@ class AwsApi:
         return Response(200, payload, [(b"content-type", JSON_11)])
 
     async def _a2i(self, scope: Scope, body: bytes) -> Response:
-        found = a2i.route(scope["method"], scope["path"])
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        found = a2i.route(scope["method"], raw_path.split("?", 1)[0])
         if found is None:
             raise UnknownOperation(f"No operation at {scope['method']} {scope['path']}.")
-        op_name, labels = found
-        operation = self.a2i.operation_model(op_name)
+        route, labels = found
+        operation = self.a2i.operation_model(route.operation)
         params: dict[str, Any] = self._json_body(body) if body else {}
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-        shape: Any = operation.input_shape
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire = member.serialization.get("name", name)
-            if location == "uri":
-                params[name] = unquote(labels[wire])
-            elif location == "querystring" and wire in query:
-                params[name] = query[wire]
+        params.update(route.params(labels, scope["query_string"].decode("latin-1")))
         params = self.compiler.validate(operation, params)
-        result = await a2i.OPERATIONS[op_name](self.services, params)
+        result = await a2i.OPERATIONS[route.operation](self.services, params)
         payload = _json_bytes(shape_output(operation.output_shape, result) or {})
         return Response(200, payload, [(b"content-type", b"application/json")])
 

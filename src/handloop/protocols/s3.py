@@ -18,6 +18,7 @@ from handloop.blobs import BlobInfo, BlobNotFound, BlobStore
 from handloop.errors import HandloopError, ValidationError
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+OPERATIONS = ("GetObject", "HeadObject", "ListObjectsV2")
 
 
 class NoSuchKey(HandloopError):
