@@ -74,7 +74,7 @@ class AwsApi:
         try:
             body = await self._read_body(receive, headers)
             raw_path = scope.get("raw_path") or scope["path"].encode()
-            signed = self.verifier.verify(
+            signed = await self.verifier.verify(
                 scope["method"],
                 raw_path.decode("latin-1").split("?", 1)[0],
                 scope["query_string"].decode("latin-1"),

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
@@ -24,6 +24,8 @@ _AUTH = re.compile(
 )
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED = {"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}
+
+SecretLookup = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,13 @@ def _canonical_path(raw_path: str, service: str) -> str:
 
 
 class SigV4Verifier:
-    """Checks requests' signatures against the secrets ``secret_for`` gives."""
+    """Checks requests' signatures against the secrets ``secret_for`` gives.
 
-    def __init__(self, secret_for: Callable[[str], str | None], skew_seconds: int) -> None:
+    ``secret_for`` is a coroutine function: a key that is not cached is read from the
+    database off the event loop.
+    """
+
+    def __init__(self, secret_for: SecretLookup, skew_seconds: int) -> None:
         self._secret_for = secret_for
         self._skew = skew_seconds
         self._keys: dict[tuple[str, str, str, str, str], bytes] = {}
@@ -107,7 +113,7 @@ class SigV4Verifier:
             self._keys[cache_key] = key
         return key
 
-    def verify(
+    async def verify(
         self,
         method: str,
         raw_path: str,
@@ -146,7 +152,7 @@ class SigV4Verifier:
                 f"{datetime.fromtimestamp(now.timestamp() + self._skew, tz=UTC):%Y%m%dT%H%M%SZ} "
                 f"({now:%Y%m%dT%H%M%SZ} + {self._skew // 60} min.)",
             )
-        secret = self._secret_for(cred.access_key_id)
+        secret = await self._secret_for(cred.access_key_id)
         if secret is None:
             raise AuthError(
                 "unknown_key",
