@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
@@ -152,15 +151,3 @@ def test_tampered_body_is_refused(server: LiveServer) -> None:
 
     client.meta.events.register_last("before-send.sagemaker.ListWorkteams", tamper)
     assert error_of(client.list_workteams)[0] == "InvalidSignatureException"
-
-
-def test_region_of_the_signature_is_accepted(server: LiveServer) -> None:
-    key = server.default_key
-    client = boto3.client(
-        "sts",
-        endpoint_url=server.url,
-        region_name="eu-west-1",
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-    )
-    assert client.get_caller_identity()["Account"] == "123456789012"

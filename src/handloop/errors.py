@@ -24,6 +24,10 @@ class HandloopError(Exception):
         """The (AWS error code, HTTP status) this error has on ``service``."""
         return self.code, self.status
 
+    def message_for(self, service: str) -> str:
+        """The message this error has on ``service`` (S3 words some errors its own way)."""
+        return self.message
+
 
 class ValidationError(HandloopError):
     code = "ValidationException"
@@ -66,48 +70,102 @@ class Throttling(HandloopError):
 
 
 class AuthError(HandloopError):
-    """A request that could not be authenticated; ``kind`` picks the per-service code."""
+    """A request that could not be authenticated; ``kind`` picks the per-service code.
+
+    S3 words some of these errors differently and adds elements to its error document:
+    ``s3_message`` and ``s3_details`` carry those.
+    """
 
     status = 403
 
-    # kind -> code on JSON services (sagemaker, a2i), on STS (query) and on S3 (rest-xml)
-    _CODES: ClassVar[dict[str, tuple[str, str, str]]] = {
+    # kind -> (code, status) on JSON services (sagemaker, a2i), on STS (query), on S3
+    _CODES: ClassVar[dict[str, tuple[tuple[str, int], tuple[str, int], tuple[str, int]]]] = {
         "missing": (
-            "MissingAuthenticationTokenException",
-            "MissingAuthenticationToken",
-            "AccessDenied",
+            ("MissingAuthenticationTokenException", 403),
+            ("MissingAuthenticationToken", 403),
+            ("AccessDenied", 403),
         ),
         "unknown_key": (
-            "UnrecognizedClientException",
-            "InvalidClientTokenId",
-            "InvalidAccessKeyId",
+            ("UnrecognizedClientException", 403),
+            ("InvalidClientTokenId", 403),
+            ("InvalidAccessKeyId", 403),
         ),
         "signature": (
-            "InvalidSignatureException",
-            "SignatureDoesNotMatch",
-            "SignatureDoesNotMatch",
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("SignatureDoesNotMatch", 403),
         ),
-        "expired": ("InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed"),
+        "payload_hash": (
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("XAmzContentSHA256Mismatch", 400),
+        ),
+        "expired": (
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("RequestTimeTooSkewed", 403),
+        ),
+        "url_expired": (
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("AccessDenied", 403),
+        ),
+        "scope": (
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("AuthorizationHeaderMalformed", 400),
+        ),
+        "query_scope": (
+            ("InvalidSignatureException", 403),
+            ("SignatureDoesNotMatch", 403),
+            ("AuthorizationQueryParametersError", 400),
+        ),
         "malformed": (
-            "IncompleteSignatureException",
-            "IncompleteSignature",
-            "AuthorizationHeaderMalformed",
+            ("IncompleteSignatureException", 400),
+            ("IncompleteSignature", 400),
+            ("AuthorizationHeaderMalformed", 400),
+        ),
+        "query_malformed": (
+            ("IncompleteSignatureException", 400),
+            ("IncompleteSignature", 400),
+            ("AuthorizationQueryParametersError", 400),
+        ),
+        "two_mechanisms": (
+            ("IncompleteSignatureException", 400),
+            ("IncompleteSignature", 400),
+            ("InvalidArgument", 400),
+        ),
+        "unsupported": (
+            ("IncompleteSignatureException", 400),
+            ("IncompleteSignature", 400),
+            ("InvalidRequest", 400),
         ),
     }
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        s3_message: str | None = None,
+        s3_details: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
-        self.code = self._CODES[kind][0]
+        self.code = self._CODES[kind][0][0]
+        self.s3_message = s3_message or message
+        self.s3_details = s3_details or {}
 
     def code_for(self, service: str) -> tuple[str, int]:
         json_code, query_code, s3_code = self._CODES[self.kind]
-        status = 400 if self.kind == "malformed" else 403
         if service == "sts":
-            return query_code, status
+            return query_code
         if service == "s3":
-            return s3_code, status
-        return json_code, status
+            return s3_code
+        return json_code
+
+    def message_for(self, service: str) -> str:
+        return self.s3_message if service == "s3" else self.message
 
 
 class UnknownOperation(HandloopError):

@@ -41,7 +41,11 @@ class Settings(BaseSettings):
         description="Address people and clients reach the service at (portal links, SubDomain, "
         "signed URLs); unset means http://<host>:<port>.",
     )
-    region: str = Field(default="us-east-1", description="AWS region used in ARNs.")
+    region: str = Field(
+        default="us-east-1",
+        description="AWS region of the deployment: used in ARNs, and the region requests "
+        "must be signed for.",
+    )
     account_id: str = Field(
         default="123456789012",
         pattern=r"^\d{12}$",

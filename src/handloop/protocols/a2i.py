@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
 
 from handloop.errors import ResourceNotFound
 from handloop.protocols import resources
+from handloop.protocols.model import Route, rest_routes, service_model
 from handloop.services import Services
 
 Handler = Callable[[Services, dict[str, Any]], Awaitable[dict[str, Any]]]
 DEFAULT_MAX_RESULTS = 100
 
-# (method, path pattern) -> operation name; most specific first.
-ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("POST", re.compile(r"^/human-loops/stop$"), "StopHumanLoop"),
-    ("POST", re.compile(r"^/human-loops$"), "StartHumanLoop"),
-    ("GET", re.compile(r"^/human-loops$"), "ListHumanLoops"),
-    ("GET", re.compile(r"^/human-loops/(?P<HumanLoopName>[^/]+)$"), "DescribeHumanLoop"),
-    ("DELETE", re.compile(r"^/human-loops/(?P<HumanLoopName>[^/]+)$"), "DeleteHumanLoop"),
-]
+
+@cache
+def routes() -> tuple[Route, ...]:
+    """Each implemented operation's method and path, from botocore's model."""
+    return rest_routes(service_model("sagemaker-a2i-runtime"), OPERATIONS)
 
 
-def route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    for want, pattern, name in ROUTES:
-        match = pattern.match(path)
-        if match and method == want:
-            return name, match.groupdict()
+def route(method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
+    """The operation a request addresses and its path labels (decoded once), or None."""
+    for candidate in routes():
+        labels = candidate.match(method, raw_path)
+        if labels is not None:
+            return candidate, labels
     return None
 
 
@@ -55,21 +54,8 @@ async def list_human_loops(s: Services, p: dict[str, Any]) -> dict[str, Any]:
         token=p.get("NextToken"),
         max_results=p.get("MaxResults", DEFAULT_MAX_RESULTS),
     )
-    summaries = []
-    for loop in page.items:
-        full = resources.human_loop(s, loop)
-        summaries.append(
-            {
-                k: full[k]
-                for k in (
-                    "HumanLoopName",
-                    "HumanLoopStatus",
-                    "CreationTime",
-                    "FailureReason",
-                    "FlowDefinitionArn",
-                )
-            }
-        )
+    # Full records: the output shape's HumanLoopSummary keeps the members a summary has.
+    summaries = [resources.human_loop(s, loop) for loop in page.items]
     return {"HumanLoopSummaries": summaries, "NextToken": page.next_token}
 
 

@@ -8,21 +8,30 @@ import json
 import logging
 import uuid
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
 from handloop.domain import json_values
-from handloop.errors import HandloopError, RequestTooLarge, SerializationError, UnknownOperation
+from handloop.errors import (
+    AuthError,
+    HandloopError,
+    RequestTooLarge,
+    SerializationError,
+    UnknownOperation,
+)
 from handloop.protocols import a2i, request_text, s3, sagemaker, sts
 from handloop.protocols.events import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
-from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier
+from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier, claimed_service
 from handloop.services import Services
 
 log = logging.getLogger(__name__)
 
 JSON_11 = b"application/x-amz-json-1.1"
+# Each API handloop speaks and the service name its requests are signed for (A2I runtime
+# requests are signed for "sagemaker", as on AWS).
+SIGNING_NAME = {"sagemaker": "sagemaker", "a2i": "sagemaker", "sts": "sts", "s3": "s3"}
+SIGNING_NAMES = frozenset(SIGNING_NAME.values())
 
 
 class Response:
@@ -38,17 +47,44 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _is_human_loops(path: str) -> bool:
+    return path == "/human-loops" or path.startswith("/human-loops/")
+
+
 def is_aws_request(scope: Scope) -> bool:
     """Whether a request is meant for the AWS APIs rather than the worker portal."""
     path: str = scope["path"]
-    if path == "/human-loops" or path.startswith("/human-loops/") or is_events_request(scope):
+    if _is_human_loops(path) or is_events_request(scope):
+        return True
+    query: bytes = scope["query_string"]
+    # Pre-signed URLs (and S3's retired signature version 2, to answer it clearly).
+    if b"X-Amz-Credential=" in query or b"AWSAccessKeyId=" in query:
         return True
     for name, value in scope["headers"]:
-        if name == b"authorization" and value.startswith(b"AWS4-"):
+        if name == b"authorization" and value.startswith((b"AWS4-", b"AWS ")):
             return True
         if name == b"x-amz-target":
             return True
     return False
+
+
+def addressed_apis(scope: Scope, headers: dict[str, str]) -> tuple[str, ...]:
+    """The APIs a request's shape can address, the likeliest first. One port serves them
+    all, so where AWS tells services apart by host name, the shape (and, between the APIs
+    left, the credential scope) does it here."""
+    if is_events_request(scope):
+        return ("sagemaker", "sts", "s3")  # handloop's own stream takes any of them
+    if "x-amz-target" in headers:
+        return ("sagemaker",)
+    path: str = scope["path"]
+    if _is_human_loops(path):
+        return ("a2i", "s3")  # "human-loops" is also a valid bucket name
+    if path == "/":
+        # STS takes POST / (and GET /?Action=…); S3 has only ListBuckets there.
+        if scope["method"] == "POST" or b"Action=" in scope["query_string"]:
+            return ("sts",)
+        return ("s3", "sts")
+    return ("s3",)
 
 
 class AwsApi:
@@ -58,7 +94,11 @@ class AwsApi:
         self.services = services
         settings = services.settings
         self.max_body = settings.max_request_bytes
-        self.verifier = SigV4Verifier(services.access_keys.secret_for, settings.clock_skew_seconds)
+        self.verifier = SigV4Verifier(
+            services.access_keys.secret_for,
+            region=settings.region,
+            skew_seconds=settings.clock_skew_seconds,
+        )
         self.compiler = ShapeCompiler({"FlowDefinitionTaskCount": {"max": settings.max_task_count}})
         self.sagemaker = service_model("sagemaker")
         self.a2i = service_model("sagemaker-a2i-runtime")
@@ -71,22 +111,37 @@ class AwsApi:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
-        service = self._guess_service(scope, headers)
+        apis = addressed_apis(scope, headers)
+        raw_query = scope["query_string"].decode("latin-1")
+        claimed = claimed_service(headers, raw_query)
+        # How to answer, before the signature says: the addressed API the request claims
+        # to be signed for, else the likeliest.
+        service = next((api for api in apis if SIGNING_NAME[api] == claimed), apis[0])
+        unserved = claimed is not None and claimed not in SIGNING_NAMES
+        if unserved:
+            service = "sagemaker"  # an API handloop does not have: answered in JSON
         try:
+            if unserved:
+                raise UnknownOperation(
+                    f"handloop does not serve the '{claimed}' API: requests are signed for "
+                    "'sagemaker' (SageMaker and A2I runtime), 'sts' or 's3'."
+                )
             body = await self._read_body(receive, headers)
-            raw_path = scope.get("raw_path") or scope["path"].encode()
-            signed = self.verifier.verify(
+            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            signed = await self.verifier.verify(
                 scope["method"],
-                raw_path.decode("latin-1").split("?", 1)[0],
-                scope["query_string"].decode("latin-1"),
-                headers,
+                raw_path.split("?", 1)[0],
+                raw_query,
+                scope["headers"],
                 body,
+                services=[SIGNING_NAME[api] for api in apis],
             )
             if is_events_request(scope):
                 # A stream, not one response; it sends its own headers.
                 await stream_events(self.services, scope, receive, send, headers)
                 return
-            response = await self._dispatch(scope, headers, body, signed, request_id)
+            service = next(api for api in apis if SIGNING_NAME[api] == signed.service)
+            response = await self._dispatch(service, scope, headers, body, signed, request_id)
         except HandloopError as exc:
             response = self._error(service, exc, request_id)
         except Exception:
@@ -113,20 +168,6 @@ class AwsApi:
         )
         await send({"type": "http.response.body", "body": response.body})
 
-    @staticmethod
-    def _guess_service(scope: Scope, headers: dict[str, str]) -> str:
-        """Which wire format to answer in, before the signature says (for early errors)."""
-        credential = headers.get("authorization", "")
-        if "/sts/aws4_request" in credential:
-            return "sts"
-        if "/s3/aws4_request" in credential:
-            return "s3"
-        if "x-amz-target" in headers:
-            return "sagemaker"
-        if scope["path"].startswith("/human-loops"):
-            return "a2i"
-        return "sagemaker"
-
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body:
@@ -145,15 +186,16 @@ class AwsApi:
 
     async def _dispatch(
         self,
+        api: str,
         scope: Scope,
         headers: dict[str, str],
         body: bytes,
         signed: SignedRequest,
         request_id: str,
     ) -> Response:
-        if signed.service == "sts":
-            return self._sts(body, signed, request_id)
-        if signed.service == "s3":
+        if api == "sts":
+            return self._sts(scope, body, signed, request_id)
+        if api == "s3":
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             status, headers_out, payload = await asyncio.to_thread(
                 s3.handle,
@@ -163,11 +205,8 @@ class AwsApi:
                 scope["query_string"].decode("latin-1"),
             )
             return Response(status, payload, headers_out)
-        if signed.service != "sagemaker":
-            raise UnknownOperation(f"handloop does not serve the '{signed.service}' API.")
-        target = headers.get("x-amz-target")
-        if target is not None:
-            return await self._sagemaker(target, body)
+        if api == "sagemaker":
+            return await self._sagemaker(headers["x-amz-target"], body)
         return await self._a2i(scope, body)
 
     async def _sagemaker(self, target: str, body: bytes) -> Response:
@@ -182,30 +221,26 @@ class AwsApi:
         return Response(200, payload, [(b"content-type", JSON_11)])
 
     async def _a2i(self, scope: Scope, body: bytes) -> Response:
-        found = a2i.route(scope["method"], scope["path"])
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        found = a2i.route(scope["method"], raw_path.split("?", 1)[0])
         if found is None:
             raise UnknownOperation(f"No operation at {scope['method']} {scope['path']}.")
-        op_name, labels = found
-        operation = self.a2i.operation_model(op_name)
+        route, labels = found
+        operation = self.a2i.operation_model(route.operation)
         params: dict[str, Any] = self._json_body(body) if body else {}
-        query = request_text.parse_form(scope["query_string"].decode("latin-1"), "the query")
-        shape: Any = operation.input_shape
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire = member.serialization.get("name", name)
-            if location == "uri":
-                params[name] = unquote(labels[wire])
-            elif location == "querystring" and wire in query:
-                params[name] = query[wire]
+        params.update(route.params(labels, scope["query_string"].decode("latin-1")))
         params = self.compiler.validate(operation, params)
-        result = await a2i.OPERATIONS[op_name](self.services, params)
+        result = await a2i.OPERATIONS[route.operation](self.services, params)
         payload = _json_bytes(shape_output(operation.output_shape, result) or {})
         return Response(200, payload, [(b"content-type", b"application/json")])
 
-    def _sts(self, body: bytes, signed: SignedRequest, request_id: str) -> Response:
-        form = request_text.parse_form(body.decode("latin-1"), "the request body")
-        action = form.get("Action")
-        if action != "GetCallerIdentity":
+    def _sts(self, scope: Scope, body: bytes, signed: SignedRequest, request_id: str) -> Response:
+        # The Query protocol: parameters in a form body, or in the query string (GET, and
+        # pre-signed URLs such as a signed GetCallerIdentity).
+        form = request_text.parse_form(scope["query_string"].decode("latin-1"), "the query")
+        form.update(request_text.parse_form(body.decode("latin-1"), "the request body"))
+        action = form.get("Action", "")
+        if action not in sts.OPERATIONS:
             raise UnknownOperation(f"Could not find operation {action} for version 2011-06-15.")
         self.sts.operation_model(action)  # the action is in STS's model
         result = sts.get_caller_identity(self.services, signed.access_key_id)
@@ -229,15 +264,17 @@ class AwsApi:
     @staticmethod
     def _error(service: str, exc: HandloopError, request_id: str) -> Response:
         code, status = exc.code_for(service)
-        message = exc.message
+        message = exc.message_for(service)
         if service == "sts":
             xml = sts.error_xml(code, message, request_id, sender=status < 500)
             return Response(status, xml.encode(), [(b"content-type", b"text/xml")])
         if service == "s3":
+            details = exc.s3_details if isinstance(exc, AuthError) else {}
             xml = (
                 '<?xml version="1.0" encoding="UTF-8"?>'
                 f"<Error><Code>{code}</Code><Message>{_xml_escape(message)}</Message>"
-                f"<RequestId>{request_id}</RequestId></Error>"
+                + "".join(f"<{k}>{_xml_escape(v)}</{k}>" for k, v in details.items())
+                + f"<RequestId>{request_id}</RequestId></Error>"
             )
             return Response(status, xml.encode(), [(b"content-type", b"application/xml")])
         if service == "a2i":

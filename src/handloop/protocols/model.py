@@ -10,7 +10,8 @@ converts timestamps; and a shaper that turns a handler's plain dict into the wir
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -19,6 +20,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
 from handloop.errors import SerializationError, ValidationError
+from handloop.protocols import request_text
 
 Checker = Callable[[Any, str, list[str]], Any]
 Shape = Any  # botocore.model.Shape and its subclasses; untyped upstream
@@ -307,3 +309,86 @@ def shape_output(shape: Shape, value: Any) -> Any:
     if kind == "timestamp":
         return value.timestamp() if isinstance(value, datetime) else value
     return value
+
+
+def _path_text(segment: str) -> str:
+    return request_text.decode(segment, "The request path", s3_code="InvalidURI")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a REST operation sits on the wire, from its model's ``http`` trait
+    (``method``, ``requestUri``) and the ``uri`` / ``querystring`` members of its input."""
+
+    operation: str
+    method: str
+    # The path's segments after the leading '/': (text, is_label); a label names its member.
+    segments: tuple[tuple[str, bool], ...]
+    greedy: bool  # the last label takes the rest of the path ('{Key+}')
+    query: tuple[tuple[str, str], ...]  # (wire name, member name)
+
+    @classmethod
+    def from_model(cls, operation: OperationModel) -> Route:
+        uri = operation.http["requestUri"].split("?", 1)[0]
+        labels: dict[str, str] = {}
+        query: list[tuple[str, str]] = []
+        shape = operation.input_shape
+        for name, member in shape.members.items() if shape is not None else ():
+            location = member.serialization.get("location")
+            wire = member.serialization.get("name", name)
+            if location == "uri":
+                labels[wire] = name
+            elif location == "querystring":
+                query.append((wire, name))
+        segments: list[tuple[str, bool]] = []
+        greedy = False
+        for part in uri.strip("/").split("/") if uri.strip("/") else []:
+            if part.startswith("{") and part.endswith("}"):
+                label = part[1:-1]
+                greedy = label.endswith("+")
+                segments.append((labels[label.rstrip("+")], True))
+            else:
+                segments.append((part, False))
+        return cls(operation.name, operation.http["method"], tuple(segments), greedy, tuple(query))
+
+    def match(self, method: str, raw_path: str) -> dict[str, str] | None:
+        """The labels' members if the request is this operation's, else None. Each segment
+        of the raw path is percent-decoded exactly once."""
+        if method != self.method:
+            return None
+        parts = raw_path.strip("/").split("/") if raw_path.strip("/") else []
+        count = len(self.segments)
+        if len(parts) != count and not (self.greedy and len(parts) > count):
+            return None
+        found: dict[str, str] = {}
+        for index, (text, is_label) in enumerate(self.segments):
+            if self.greedy and index == count - 1:
+                value = "/".join(_path_text(part) for part in parts[index:])
+            else:
+                value = _path_text(parts[index])
+            if not is_label:
+                if value != text:
+                    return None
+            elif not value:
+                return None
+            else:
+                found[text] = value
+        return found
+
+    def params(self, labels: dict[str, str], raw_query: str) -> dict[str, Any]:
+        """The request's members that travel in the path and the query string."""
+        params: dict[str, Any] = dict(labels)
+        if self.query and raw_query:
+            given = request_text.parse_form(raw_query, "the query")
+            for wire, member in self.query:
+                if wire in given:
+                    params[member] = given[wire]
+        return params
+
+
+def rest_routes(model: ServiceModel, operations: Iterable[str]) -> tuple[Route, ...]:
+    """The routes of a REST service's ``operations``, literal paths before labelled ones."""
+    routes = [Route.from_model(model.operation_model(name)) for name in operations]
+    return tuple(
+        sorted(routes, key=lambda r: (sum(is_label for _, is_label in r.segments), r.greedy))
+    )

@@ -19,6 +19,7 @@ from handloop.errors import HandloopError, ValidationError
 from handloop.protocols.request_text import decode, parse_form
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+OPERATIONS = ("GetObject", "HeadObject", "ListObjectsV2")
 
 
 class NoSuchKey(HandloopError):

@@ -43,12 +43,8 @@ async def list_human_task_uis(s: Services, p: dict[str, Any]) -> dict[str, Any]:
         token=p.get("NextToken"),
         max_results=p.get("MaxResults", DEFAULT_MAX_RESULTS),
     )
-    summaries = []
-    for ui in page.items:
-        full = resources.human_task_ui(s, ui)
-        summaries.append(
-            {k: full[k] for k in ("HumanTaskUiName", "HumanTaskUiArn", "CreationTime")}
-        )
+    # Full records: the output shape's HumanTaskUiSummary keeps the members a summary has.
+    summaries = [resources.human_task_ui(s, ui) for ui in page.items]
     return {"HumanTaskUiSummaries": summaries, "NextToken": page.next_token}
 
 
@@ -82,11 +78,9 @@ async def list_flow_definitions(s: Services, p: dict[str, Any]) -> dict[str, Any
         token=p.get("NextToken"),
         max_results=p.get("MaxResults", DEFAULT_MAX_RESULTS),
     )
-    keys = ("FlowDefinitionName", "FlowDefinitionArn", "FlowDefinitionStatus", "CreationTime")
+    # Full records: the output shape's FlowDefinitionSummary keeps the members a summary has.
     return {
-        "FlowDefinitionSummaries": [
-            {k: resources.flow_definition(s, f)[k] for k in keys} for f in page.items
-        ],
+        "FlowDefinitionSummaries": [resources.flow_definition(s, f) for f in page.items],
         "NextToken": page.next_token,
     }
 

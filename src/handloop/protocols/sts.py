@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 from handloop.services import Services
 
 NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+OPERATIONS = ("GetCallerIdentity",)
 
 
 def get_caller_identity(services: Services, access_key_id: str) -> dict[str, Any]:

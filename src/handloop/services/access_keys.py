@@ -121,31 +121,33 @@ class AccessKeys:
             raise ResourceNotFound(f"No active access key {access_key_id}.")
         self._cache.pop(access_key_id, None)
 
-    def secret_for(self, access_key_id: str) -> str | None:
-        """The secret of an active key, or None. Cached for ``cache_seconds``."""
-        now = time.monotonic()
+    async def secret_for(self, access_key_id: str) -> str | None:
+        """The secret of an active key, or None. Cached for ``cache_seconds``; a key that
+        is not cached is read (and decrypted) on the database's read pool, off the event
+        loop."""
         hit = self._cache.get(access_key_id)
-        if hit is not None and now - hit[0] < self._cache_seconds:
+        if hit is not None and time.monotonic() - hit[0] < self._cache_seconds:
             return hit[1]
 
-        def op(conn: Connection) -> bytes | None:
-            return conn.scalar(
+        def op(conn: Connection) -> str | None:
+            ciphertext = conn.scalar(
                 select(access_keys.c.secret_ciphertext).where(
                     access_keys.c.access_key_id == access_key_id,
                     access_keys.c.revoked_at.is_(None),
                 )
             )
-
-        ciphertext = self._db.read_now(op)
-        secret: str | None = None
-        if ciphertext is not None:
+            if ciphertext is None:
+                return None
             try:
-                secret = self._fernet.decrypt(ciphertext).decode()
+                return self._fernet.decrypt(ciphertext).decode()
             except InvalidToken:
                 raise DeploymentKeyError(
                     "An access key cannot be decrypted with this deployment key: the data "
                     "directory's deployment.key does not belong to this database."
                 ) from None
+
+        now = time.monotonic()
+        secret = await self._db.read(op)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[access_key_id] = (now, secret)
