@@ -98,8 +98,8 @@
     if (text === null || text === undefined) return fallback;
     var t = String(text).trim();
     if (!t) return fallback;
-    try { return JSON.parse(t); } catch (e) { /* try a JavaScript literal */ }
-    try { return parseLiteral(t); } catch (e) { /* plain text */ }
+    try { return JSON.parse(t); } catch { /* try a JavaScript literal */ }
+    try { return parseLiteral(t); } catch { /* plain text */ }
     return t;
   }
 
@@ -597,7 +597,6 @@
   class CrowdInstructions extends CrowdElement {
     static get css() { return ":host{display:block}.examples{display:flex;gap:12px;flex-wrap:wrap}.pos,.neg{flex:1 1 200px;border-left:4px solid;padding-left:8px}.pos{border-color:#1d7d36}.neg{border-color:#b3261e}h3{font-size:14px;margin:12px 0 4px}"; }
     build() {
-      var self = this;
       this.slotChildren(["short-summary", "detailed-instructions", "positive-example", "negative-example"]);
       var dialog = el("dialog", { "aria-label": "Instructions" }, [
         el("h2", { class: "header", text: "Instructions" }),
@@ -1073,14 +1072,14 @@
     }
     // Keyboard selection by whole words: arrows move, Shift+arrows extend, Enter labels.
     moveWord(step, extend) {
-      var words = [], re = /\S+/g, m;
-      while ((m = re.exec(this._text))) words.push([m.index, m.index + m[0].length]);
-      if (!words.length) return;
+      var spans = [], re = /\S+/g, m;
+      while ((m = re.exec(this._text))) spans.push([m.index, m.index + m[0].length]);
+      if (!spans.length) return;
       var k = this._kbd || { anchor: -1, focus: -1 };
-      var focus = Math.max(0, Math.min(words.length - 1, k.focus + step));
+      var focus = Math.max(0, Math.min(spans.length - 1, k.focus + step));
       this._kbd = { anchor: extend && k.anchor >= 0 ? k.anchor : focus, focus: focus };
       var a = Math.min(this._kbd.anchor, focus), b = Math.max(this._kbd.anchor, focus);
-      this.selectOffsets(words[a][0], words[b][1]);
+      this.selectOffsets(spans[a][0], spans[b][1]);
     }
     selectOffsets(start, end) {
       var walker = document.createTreeWalker(this._textBox, NodeFilter.SHOW_TEXT), node, pos = 0, range = document.createRange();
@@ -1100,9 +1099,11 @@
       var total = 0, cur;
       if (node.nodeType !== Node.TEXT_NODE) {
         var child = node.childNodes[offset];
-        if (!child) { if (node === this._textBox) return this._text.length; node = node; offset = 0; }
-        else { var first = document.createTreeWalker(child, NodeFilter.SHOW_TEXT).nextNode(); if (!first) return null; node = first; offset = 0; }
-        if (node.nodeType !== Node.TEXT_NODE) return null;
+        if (!child) return node === this._textBox ? this._text.length : null;
+        var first = document.createTreeWalker(child, NodeFilter.SHOW_TEXT).nextNode();
+        if (!first) return null;
+        node = first;
+        offset = 0;
       }
       while ((cur = walker.nextNode())) {
         if (cur === node) return total + offset;
@@ -1221,7 +1222,7 @@
     contribute(answer) { if (this.name) answer[this.name] = this.value; }
   }
 
-  function words(text) { return String(text || "").trim().split(/\s+/).filter(Boolean).length; }
+  function wordCount(text) { return String(text || "").trim().split(/\s+/).filter(Boolean).length; }
 
   class CrowdQuestionAnswerGeneration extends CrowdElement {
     static get css() {
@@ -1293,7 +1294,7 @@
       if (pairs.length < min) return "Write at least " + min + " question(s)";
       if (max && pairs.length > max) return "Write at most " + max + " questions";
       for (var i = 0; i < pairs.length; i++) {
-        var q = words(pairs[i].question), a = words(pairs[i].answer);
+        var q = wordCount(pairs[i].question), a = wordCount(pairs[i].answer);
         if (q < limits.qmin || (limits.qmax && q > limits.qmax)) return "Question " + (i + 1) + " needs " + limits.qmin + "–" + (limits.qmax || "any") + " words";
         if (a < limits.amin || (limits.amax && a > limits.amax)) return "Answer " + (i + 1) + " needs " + limits.amin + "–" + (limits.amax || "any") + " words";
       }
@@ -1330,11 +1331,6 @@
   }
 
   /* ---------- image annotation tools ---------- */
-
-  function hexToRgb(hex) {
-    var n = parseInt(hex.slice(1), 16);
-    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  }
 
   class ImageAnnotator extends CrowdElement {
     static get css() {
@@ -1405,11 +1401,9 @@
     }
     renderLabels() {
       if (!this._panelHost) return;
-      var self = this;
       this._panelHost.replaceChildren(labelPanel(this, this._labelNames.map(function (l) { return { label: l, display: l }; })));
       if (this._labelIndex >= this._labelNames.length) this._labelIndex = 0;
       markLabel(this);
-      void self;
     }
     get labels() { return (this._labelNames || asList(lenient(this.getAttribute("labels"), []))).slice(); }
     set labels(v) {
