@@ -18,9 +18,13 @@ export default [
     },
   },
   {
-    // The element library, the portal page's script and the task frame's bridge: classic
-    // scripts.
-    files: ["src/handloop/web/static/**/*.js"],
+    // The element library: native ES modules, loaded by the task frame without a build step.
+    files: ["src/handloop/web/static/crowd-html-elements.js", "src/handloop/web/static/elements/**/*.js"],
+    languageOptions: { sourceType: "module", globals: globals.browser },
+  },
+  {
+    // The portal page's script and the task frame's bridge: classic scripts.
+    files: ["src/handloop/web/static/task.js", "src/handloop/web/static/frame-bridge.js"],
     languageOptions: { sourceType: "script", globals: globals.browser },
   },
   {
