@@ -44,6 +44,17 @@ def test_every_module_import_names_a_module_that_exists() -> None:
             assert (module.parent / target).resolve().is_file(), (module.name, target)
 
 
+@pytest.mark.abuse
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("tag", ["<link ", "<script ", "<script src=x "])
+def test_a_page_of_unclosed_tags_is_framed_in_linear_time(tag: str) -> None:
+    """A template's Liquid loop can print hundreds of thousands of tags; the frame document
+    is built while the server's event loop waits, so it must not take quadratic time (it
+    took minutes: a regular expression spanning each tag's attributes)."""
+    page = tag * 200_000
+    assert page in frame_document(page, static_base=BASE)
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = LiveServer(data_dir=Path(tmp_path_factory.mktemp("static")) / "data").start()
