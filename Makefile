@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
+NODE_BIN := node_modules/.bin
 
 .PHONY: run serve test lint fmt bench conformance screenshots clean
 
@@ -15,6 +16,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,hf,plots]'
 	touch $@
 
+# The JavaScript linter (package.json, pinned by package-lock.json) is installed into
+# node_modules/ again only when the lock file changes.
+$(NODE_BIN)/.installed: package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make lint needs Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## run: start the service on SQLite + a local folder (./data)
 run: $(BIN)/.installed
 	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
@@ -23,12 +31,13 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff (lint + format check), mypy, and the layer contract
-lint: $(BIN)/.installed
+## lint: ruff (lint + format check), mypy, the layer contract, and ESLint on the JavaScript
+lint: $(BIN)/.installed $(NODE_BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(NODE_BIN)/eslint --max-warnings 0 src/handloop/web/static tests eslint.config.js
 
 fmt: $(BIN)/.installed
 	$(BIN)/ruff check --fix src tests bench
@@ -52,4 +61,4 @@ screenshots: $(BIN)/.installed
 	$(BIN)/python -m tests.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,11 +1,10 @@
 """Serving rendered task pages to headless Chromium the way the portal frames them: a
-sandboxed iframe, the crowd element script from /static/, generated media for s3:// URIs,
-and every other host blocked."""
+sandboxed iframe holding the portal's frame document (the element library's modules from
+/static/), generated media for s3:// URIs, and every other host blocked."""
 
 from __future__ import annotations
 
 import io
-import re
 import struct
 import threading
 import wave
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from handloop.web.frame import frame_document
+
 STATIC = Path(__file__).resolve().parent.parent / "src" / "handloop" / "web" / "static"
-CROWD_SCRIPT = re.compile(r"https://assets\.crowd\.aws/crowd-html-elements(?:-v2)?\.js")
-CROWD_CSS = re.compile(r"https://assets\.crowd\.aws/css/crowd-html-elements[\w-]*\.css")
 SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -109,6 +108,8 @@ class TaskPages:
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "max-age=3600")
+                # The frame's origin is opaque: its module scripts are CORS requests.
+                self.send_header("Access-Control-Allow-Origin", "*")
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -146,8 +147,7 @@ class TaskPages:
         return f"{self.origin}/objects/{quote(bucket)}/{quote(key)}?expires=1&signature=test"
 
     def add(self, page_id: str, rendered: str) -> str:
-        page = CROWD_SCRIPT.sub("/static/crowd-html-elements.js", rendered)
-        self.pages[page_id] = PROBE + CROWD_CSS.sub("/static/crowd-html-elements.css", page)
+        self.pages[page_id] = frame_document(PROBE + rendered, static_base="/static")
         return f"{self.origin}/frame/{page_id}"
 
 

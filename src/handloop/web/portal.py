@@ -27,12 +27,15 @@ STATIC = Path(__file__).parent / "static"
 
 
 class CachedStatic(StaticFiles):
-    """Static files with a short cache lifetime; ETags make revalidation cheap."""
+    """Static files with a short cache lifetime; ETags make revalidation cheap. They are
+    public: the sandboxed task frame has an opaque origin, so its module scripts (the
+    element library) are cross-origin requests that need CORS."""
 
     def file_response(self, *args: object, **kwargs: object) -> Response:
         response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
         response.headers["Cache-Control"] = "public, max-age=300"
         response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
 

@@ -1,0 +1,39 @@
+// ESLint for handloop's browser code (`make lint`): the element library, the portal's
+// scripts, and the JavaScript the browser tests run inside task pages.
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  // The corpus holds AWS's templates unchanged; node_modules is the linter itself.
+  { ignores: ["node_modules/", "tests/conformance/", ".venv/"] },
+  js.configs.recommended,
+  {
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      eqeqeq: ["error", "always"],
+      "no-implicit-globals": "error",
+      "no-shadow": "error",
+      "no-use-before-define": ["error", { functions: false, classes: true, variables: true }],
+      "no-useless-assignment": "error",
+    },
+  },
+  {
+    // The element library: native ES modules, loaded by the task frame without a build step.
+    files: ["src/handloop/web/static/crowd-html-elements.js", "src/handloop/web/static/elements/**/*.js"],
+    languageOptions: { sourceType: "module", globals: globals.browser },
+  },
+  {
+    // The portal page's script and the task frame's bridge: classic scripts.
+    files: ["src/handloop/web/static/task.js", "src/handloop/web/static/frame-bridge.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+  },
+  {
+    // Evaluated inside task frames by Playwright (tests/conformance.py reads it as text).
+    files: ["tests/**/*.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+  },
+  {
+    files: ["eslint.config.js"],
+    languageOptions: { sourceType: "module", globals: globals.node },
+  },
+];
