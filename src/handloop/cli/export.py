@@ -214,6 +214,10 @@ def export(
     from handloop.feedback.sources import open_source
     from handloop.feedback.stats import format_table
 
+    if plots_dir is not None:
+        from handloop.feedback.plots import pyplot
+
+        pyplot()  # without handloop[plots], say so before the export, not after
     options = ExportOptions(
         format=fmt,  # type: ignore[arg-type]
         pairs=pairs,  # type: ignore[arg-type]

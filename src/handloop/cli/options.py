@@ -8,10 +8,16 @@ from typing import Any, TypeVar
 
 import click
 
-from handloop.errors import HandloopError
+from handloop.errors import HandloopError, MissingExtra
 from handloop.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageFailure(click.ClickException):
+    """A usage error told in one line (no usage text): exit status 2."""
+
+    exit_code = 2
 
 
 def data_dir_option(func: F) -> F:
@@ -42,6 +48,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def fail(exc: HandloopError | Exception) -> None:
-    """Print a readable error and exit non-zero (never a traceback for a user's mistake)."""
+    """Print a readable error and exit non-zero (never a traceback for a user's mistake);
+    a missing extra exits with status 2, as a usage error does."""
+    if isinstance(exc, MissingExtra):
+        raise UsageFailure(exc.message)
     message = exc.message if isinstance(exc, HandloopError) else str(exc)
     raise click.ClickException(message)

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from handloop.errors import MissingExtra, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,23 @@ class Database:
             self.write_engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
         else:
-            self.write_engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+            try:
+                self.write_engine = create_engine(
+                    url, pool_size=4, max_overflow=4, pool_pre_ping=True
+                )
+            except ModuleNotFoundError as exc:
+                scheme = url.partition(":")[0]
+                if exc.name == "psycopg":
+                    raise MissingExtra("postgres", f"A {scheme}:// database URL") from None
+                raise ValidationError(
+                    f"A {scheme}:// database URL needs the Python module '{exc.name}', which is "
+                    "not installed (handloop speaks sqlite:/// and postgresql+psycopg://)."
+                ) from None
+            except (ArgumentError, NoSuchModuleError):
+                raise ValidationError(
+                    f"'{url.partition(':')[0]}' is not a database URL scheme handloop knows "
+                    "(sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)."
+                ) from None
             self.read_engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         self.batch_size = batch_size
         self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Waiter] | None] = queue.SimpleQueue()
