@@ -270,6 +270,11 @@ def export(
     if show_stats:
         click.echo(format_table(summary))
     if not quiet:
+        for reason in result.invalid_files:
+            click.echo(f"skipped {reason}", err=True)
+        unlisted = result.invalid_file_count - len(result.invalid_files)
+        if unlisted > 0:
+            click.echo(f"skipped {unlisted} more invalid file(s)", err=True)
         invalid = summary["answers"] - summary["valid_answers"]
         rows = ", ".join(f"{k} {v}" for k, v in result.rows.items() if v)
         skipped = (

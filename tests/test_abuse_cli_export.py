@@ -1,0 +1,155 @@
+"""Hostile input to the command line: output files an export cannot hold, bytes on the
+command line that are not UTF-8, and who may read the data directory. Each was a traceback
+or a stored broken value (or a readable database) before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handloop.cli import main
+from tests.fixtures.feedback.builders import a2i_output, notebook_answer
+
+pytestmark = pytest.mark.abuse
+
+DEEP = "[" * 100_000 + "]" * 100_000
+DIGITS_400 = "9" * 400
+
+
+def _doc(loop: str, member: str | None = None, value: str = "") -> str:
+    """An output file's text, with one member's JSON text replaced by ``value`` (hostile
+    values cannot all be written by json.dumps)."""
+    doc = a2i_output(loop, "a prompt", ["a", "b"], [("alice", notebook_answer([1, 2]))])
+    if member is None:
+        return json.dumps(doc)
+    marker = "@hostile@"
+    if member in ("inputContent", "humanLoopName"):
+        doc[member] = marker
+    else:
+        doc["humanAnswers"][0][member] = marker
+    return json.dumps(doc).replace(json.dumps(marker), value)
+
+
+def _write(folder: Path, name: str, data: str | bytes) -> Path:
+    path = folder / name / "output.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+# (case, output.json's bytes, what the error says)
+HOSTILE_FILES = [
+    ("100k-deep input", _doc("l", "inputContent", DEEP), "nested more than 108 levels"),
+    ("100k-deep answer", _doc("l", "answerContent", DEEP), "nested more than 108 levels"),
+    (
+        "100k-deep input as a JSON string",
+        _doc("l", "inputContent", json.dumps(DEEP)),
+        "nested more than 100 levels",
+    ),
+    ("lone surrogate in an answer", _doc("l", "answerContent", '{"a": "\\ud800"}'), "surrogate"),
+    ("lone surrogate in a key", _doc("l", "answerContent", '{"\\udfff": "1"}'), "surrogate"),
+    ("lone surrogate in the loop name", _doc("l", "humanLoopName", '"x\\udc00"'), "surrogate"),
+    (
+        "lone surrogate in an answer stored as JSON text",
+        _doc("l", "answerContent", json.dumps('{"response_1_ranking": "\\ud83d"}')),
+        "surrogate",
+    ),
+    ("400-digit time spent", _doc("l", "timeSpentInSeconds", DIGITS_400), "too large a number"),
+    ("5000-digit integer", _doc("l", "workerId", "1" * 5000), "more than 4300 digits"),
+    ("1e400", _doc("l", "timeSpentInSeconds", "1e400"), "cannot represent"),
+    ("NaN", _doc("l", "timeSpentInSeconds", "NaN"), "cannot represent"),
+    ("bytes that are not UTF-8", _doc("l").replace("a prompt", "a \xff prompt"), "UTF-8"),
+]
+
+
+def _export(*args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(main, ["export", *args])
+    error = result.exception if not isinstance(result.exception, SystemExit) else None
+    return result.exit_code, result.stderr, error
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "reason"), HOSTILE_FILES, ids=[c[0] for c in HOSTILE_FILES]
+)
+def test_a_hostile_output_file_is_one_line_naming_it(
+    case: str, text: str, reason: str, tmp_path: Path
+) -> None:
+    data = text.encode("latin-1") if case == "bytes that are not UTF-8" else text
+    hostile = _write(tmp_path / "outputs", "hostile", data)
+    target = tmp_path / "pairs.jsonl"
+    code, err, error = _export(str(tmp_path / "outputs"), "--to", str(target))
+    assert error is None, repr(error)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {hostile}: "), err
+    assert reason in lines[0] and "--skip-invalid-files" in lines[0]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "reason"), HOSTILE_FILES, ids=[c[0] for c in HOSTILE_FILES]
+)
+def test_skip_invalid_files_counts_a_hostile_file_with_its_reason(
+    case: str, text: str, reason: str, tmp_path: Path
+) -> None:
+    data = text.encode("latin-1") if case == "bytes that are not UTF-8" else text
+    hostile = _write(tmp_path / "outputs", "hostile", data)
+    _write(tmp_path / "outputs", "valid", _doc("valid"))
+    target = tmp_path / "pairs.jsonl"
+    code, err, error = _export(
+        str(tmp_path / "outputs"), "--to", str(target), "--skip-invalid-files"
+    )
+    assert error is None, repr(error)
+    assert code == 0, err
+    assert f"skipped {hostile}: " in err and reason in err
+    assert "from 1 output file(s)" in err and "1 invalid file(s) skipped" in err
+    assert [json.loads(line)["prompt"] for line in target.read_text().splitlines()] == ["a prompt"]
+
+
+def test_only_hostile_files_say_why_nothing_was_exported(tmp_path: Path) -> None:
+    hostile = _write(tmp_path / "outputs", "hostile", _doc("l", "inputContent", DEEP))
+    code, err, error = _export(
+        str(tmp_path / "outputs"), "--to", str(tmp_path / "o.jsonl"), "--skip-invalid-files"
+    )
+    assert error is None and code == 2, err
+    assert f"all 1 output file(s) are invalid; the first: {hostile}: " in err
+
+
+def test_a_400_digit_rank_is_an_invalid_answer(tmp_path: Path) -> None:
+    answer = notebook_answer([1, 2])
+    hostile = a2i_output("l", "p", ["a", "b"], [("alice", answer), ("bob", answer)])
+    text = json.dumps(hostile).replace(
+        '"response_1_ranking": "1"', f'"response_1_ranking": {DIGITS_400}', 1
+    )
+    assert DIGITS_400 in text
+    _write(tmp_path / "outputs", "l", text)
+    code, err, error = _export(
+        str(tmp_path / "outputs"),
+        "--to",
+        str(tmp_path / "o.jsonl"),
+        "--stats-json",
+        str(tmp_path / "stats.json"),
+    )
+    assert error is None, repr(error)
+    assert code == 0, err
+    assert "1 invalid answer(s)" in err
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["invalid_answers"] == {"response_1_ranking is not a number": 1}
+
+
+def test_a_hostile_mapping_file_is_one_line(tmp_path: Path) -> None:
+    _write(tmp_path / "outputs", "valid", _doc("valid"))
+    for name, data in (("deep.json", DEEP.encode()), ("latin.json", b'{"prompt": "\xff"}')):
+        (tmp_path / name).write_bytes(data)
+        code, err, error = _export(
+            str(tmp_path / "outputs"),
+            "--to",
+            str(tmp_path / "o.jsonl"),
+            "--mapping",
+            str(tmp_path / name),
+        )
+        assert error is None, repr(error)
+        assert code == 2 and err.startswith("Error: the mapping "), err
