@@ -5,13 +5,18 @@ or a stored broken value (or a readable database) before."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from handloop.blobs import LocalBlobStore
 from handloop.cli import main
 from tests.fixtures.feedback.builders import a2i_output, notebook_answer
+from tests.support import LiveServer, run_cli
 
 pytestmark = pytest.mark.abuse
 
@@ -153,3 +158,75 @@ def test_a_hostile_mapping_file_is_one_line(tmp_path: Path) -> None:
         )
         assert error is None, repr(error)
         assert code == 2 and err.startswith("Error: the mapping "), err
+
+
+# -- who may read the data directory -------------------------------------------------------
+
+
+@pytest.fixture
+def shared_umask() -> Iterator[None]:
+    """The usual umask (022), under which new files are readable by everyone unless made
+    private; processes started meanwhile inherit it."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_makes_the_data_directory_private(tmp_path: Path, shared_umask: None) -> None:
+    data = tmp_path / "new" / "data"
+    result = run_cli("init", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    assert _mode(data) == 0o700
+    assert _mode(data / "handloop.db") == 0o600
+    assert _mode(data / "deployment.key") == 0o600
+    assert _mode(data.parent) == 0o755  # folders above it are not handloop's
+
+
+def test_serve_keeps_the_database_and_its_journal_private(
+    tmp_path: Path, shared_umask: None
+) -> None:
+    live = LiveServer(data_dir=tmp_path / "data").start()
+    try:
+        live.new_key()  # a write: the WAL and its index are in use
+        files = sorted(p.name for p in live.data_dir.iterdir())
+        assert {"handloop.db", "handloop.db-wal", "handloop.db-shm"} <= set(files), files
+        modes = {name: _mode(live.data_dir / name) for name in files}
+    finally:
+        live.stop()
+    assert _mode(live.data_dir) == 0o700
+    assert modes == dict.fromkeys(files, 0o600)
+
+
+def test_the_local_output_store_is_private(tmp_path: Path, shared_umask: None) -> None:
+    store = LocalBlobStore(tmp_path / "data" / "s3")
+    assert store.put("review-outputs", "flow/2026/loop/output.json", b"{}")
+    assert _mode(tmp_path / "data" / "s3") == 0o700
+    assert (
+        _mode(
+            tmp_path / "data" / "s3" / "review-outputs" / "flow" / "2026" / "loop" / "output.json"
+        )
+        == 0o600
+    )
+
+
+def test_an_existing_shared_data_directory_is_left_as_it_is_with_a_warning(
+    tmp_path: Path, shared_umask: None
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    result = run_cli("init", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and f"chmod 700 {data}" in warning[0], result.stderr
+    assert _mode(data) == 0o755
+    assert _mode(data / "handloop.db") == 0o600
+    os.chmod(data, 0o700)
+    quiet = run_cli("init", "--data-dir", str(data))
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr

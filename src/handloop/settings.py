@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Folder for the SQLite database, the deployment key and the local output "
-        "store.",
+        "store. handloop creates it, the database and the store's folder for its owner only "
+        "(0700, 0600); a folder that exists keeps its mode (`init` and `serve` warn when "
+        "other users can read it).",
     )
     database_url: str | None = Field(
         default=None,

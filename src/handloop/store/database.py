@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -73,6 +74,16 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only, if missing.
+
+    SQLite gives the -wal and -shm files the database file's mode, so they are private too.
+    An existing file or folder keeps the mode its owner chose."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _settle(outcomes: list[Outcome]) -> None:
     for fut, result, error in outcomes:
         if fut.done():  # an asyncio waiter that was cancelled
@@ -105,10 +116,13 @@ class Database:
     def __init__(self, url: str, *, batch_size: int = 256) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # The SQLite database file, when there is one.
+        self.sqlite_path: Path | None = None
         if self.is_sqlite:
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self.sqlite_path = Path(path)
+                _create_private_file(self.sqlite_path)
             self.write_engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
         else:
