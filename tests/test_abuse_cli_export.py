@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -230,3 +232,147 @@ def test_an_existing_shared_data_directory_is_left_as_it_is_with_a_warning(
     os.chmod(data, 0o700)
     quiet = run_cli("init", "--data-dir", str(data))
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+# -- bytes on the command line that are not UTF-8 --------------------------------------------
+
+
+def _cli_bytes(
+    server: LiveServer, *args: str | bytes, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The command line with raw bytes in argv, as a shell passes $'\\xff'."""
+    return subprocess.run(
+        [sys.executable, "-m", "handloop", *args],
+        capture_output=True,
+        input=stdin,
+        env={**os.environ, **server.env},
+        timeout=120,
+    )
+
+
+PASSWORD = b"a-long-enough-password\n"
+# (case, argv, stdin)
+INVALID_ARGV: list[tuple[str, list[str | bytes], bytes | None]] = [
+    ("workers add email", ["workers", "add", b"\xff@example.com", "--password-stdin"], PASSWORD),
+    ("workers invite email", ["workers", "invite", b"caf\xe9@example.com"], None),
+    (
+        "workers add group",
+        ["workers", "add", "grouped@example.com", "--group", b"\xed\xa0\x80", "--password-stdin"],
+        PASSWORD,
+    ),
+    (
+        "workers groups --add",
+        ["workers", "groups", "abuse@example.com", "--add", b"\xed\xa0\x80"],
+        None,
+    ),
+    (
+        "workers groups --remove",
+        ["workers", "groups", "abuse@example.com", "--remove", b"g\xff"],
+        None,
+    ),
+    ("workers disable", ["workers", "disable", b"\xff@example.com"], None),
+    (
+        "password on stdin",
+        ["workers", "add", "pw@example.com", "--password-stdin"],
+        b"pass\xffword-long\n",
+    ),
+    ("webhooks add url", ["webhooks", "add", b"http://127.0.0.1:9/\xff"], None),
+    (
+        "webhooks add secret",
+        ["webhooks", "add", "http://127.0.0.1:9/ok", "--secret", b"\xff"],
+        None,
+    ),
+    ("webhooks remove", ["webhooks", "remove", b"http://127.0.0.1:9/\xff"], None),
+    ("keys create description", ["keys", "create", "--description", b"caf\xe9"], None),
+    ("keys revoke", ["keys", "revoke", b"HL\xff"], None),
+    ("export flow name", ["export", b"flow:\xff", "--to", "unused.jsonl"], None),
+]
+
+
+@pytest.fixture(scope="module")
+def worker(server: LiveServer) -> str:
+    email = "abuse@example.com"
+    made = server.cli(
+        "workers",
+        "add",
+        email,
+        "--group",
+        "g",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    return email
+
+
+def test_invalid_unicode_on_the_command_line_is_refused(server: LiveServer, worker: str) -> None:
+    wrong = []
+    for case, argv, stdin in INVALID_ARGV:
+        result = _cli_bytes(server, *argv, stdin=stdin)
+        err = result.stderr.decode("utf-8", "replace")
+        if (
+            result.returncode != 2
+            or "Traceback" in err
+            or not ("not valid Unicode" in err or "not valid UTF-8" in err)
+        ):
+            wrong.append(f"{case}: exit {result.returncode}: {err[-300:]}")
+    assert not wrong, "\n".join(wrong)
+    # Nothing broken was stored: every list still reads back, with no such value.
+    for listing in ("workers", "keys", "webhooks"):
+        listed = server.cli(listing, "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        for line in listed.stdout.splitlines():
+            assert "\ufffd" not in line and "\\ud" not in json.dumps(json.loads(line))
+    workers = server.cli("workers", "list", "--json").stdout.splitlines()
+    assert {w["email"]: w["groups"] for w in map(json.loads, workers)}[worker] == ["g"]
+
+
+def _template(tmp_path: Path) -> Path:
+    path = tmp_path / "task.html"
+    path.write_text("<p>{{ task.input.a }}</p>")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "input_arg", "file_bytes"),
+    [
+        ("escaped surrogate inline", '{"a": "\\ud800"}', None),
+        ("argv bytes inline", b'{"a": "\xff"}', None),
+        ("file not UTF-8", "@{file}", b'{"a": "\xff"}'),
+        ("file with an escaped surrogate", "@{file}", b'{"a": "\\udc00"}'),
+        ("file 100k deep", "@{file}", DEEP.encode()),
+    ],
+    ids=["escaped surrogate", "argv bytes", "file not UTF-8", "file surrogate", "file deep"],
+)
+def test_templates_render_refuses_an_input_it_cannot_hold(
+    case: str, input_arg: str | bytes, file_bytes: bytes | None, tmp_path: Path
+) -> None:
+    template = _template(tmp_path)
+    if file_bytes is not None:
+        (tmp_path / "input.json").write_bytes(file_bytes)
+        input_arg = str(input_arg).replace("{file}", str(tmp_path / "input.json"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "handloop",
+            "templates",
+            "render",
+            str(template),
+            "--input",
+            input_arg,
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, err
+    assert "Traceback" not in err and "Invalid value for --input: " in err, err
+
+
+def test_templates_check_refuses_an_inputs_file_it_cannot_hold(tmp_path: Path) -> None:
+    _template(tmp_path)
+    (tmp_path / "inputs.json").write_text('{"task.html": ' + DEEP + "}")
+    result = run_cli("templates", "check", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "nested more than" in result.stderr

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, load_settings
+from handloop.cli.options import TEXT, data_dir_option, database_url_option, load_settings
 from handloop.domain.timestamps import from_datetime
 
 # The same names as handloop.feedback.formats.FORMATS (a test keeps them equal); spelt out
@@ -132,6 +132,7 @@ class _Bar:
 @click.option(
     "--status",
     "statuses",
+    type=TEXT,
     multiple=True,
     default=["Completed"],
     show_default=True,
@@ -153,6 +154,7 @@ class _Bar:
 @database_url_option
 @click.option(
     "--endpoint-url",
+    type=TEXT,
     default=None,
     help="s3:// sources only: an S3-compatible endpoint (default: AWS, per the usual AWS "
     "environment and config).",

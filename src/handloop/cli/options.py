@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from handloop.errors import HandloopError, MissingExtra
+from handloop.domain.json_values import check_text
+from handloop.errors import HandloopError, MissingExtra, ValidationError
 from handloop.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -18,6 +19,34 @@ class UsageFailure(click.ClickException):
     """A usage error told in one line (no usage text): exit status 2."""
 
     exit_code = 2
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[str]
+else:  # older click (the range allows 8.1) has no generic ParamType to subscript
+    _ParamType = click.ParamType
+
+
+class TextType(_ParamType):
+    """Text to store or look up: valid Unicode without NUL.
+
+    Bytes on the command line that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape); they are refused here, before any command stores or sends them.
+    Paths are not text: give them ``click.Path``, which keeps such bytes as the file's name.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return check_text(value, "the text")
+        except ValidationError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+TEXT = TextType()
 
 
 def data_dir_option(func: F) -> F:
@@ -32,6 +61,7 @@ def data_dir_option(func: F) -> F:
 def database_url_option(func: F) -> F:
     return click.option(
         "--database-url",
+        type=TEXT,
         default=None,
         help="SQLAlchemy database URL (default: $HANDLOOP_DATABASE_URL, else SQLite in the "
         "data directory).",

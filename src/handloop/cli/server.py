@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, fail, load_settings
+from handloop.cli.options import (
+    TEXT,
+    data_dir_option,
+    database_url_option,
+    fail,
+    load_settings,
+)
 from handloop.errors import HandloopError
 from handloop.services import Services, open_services
 from handloop.services.access_keys import NewAccessKey
@@ -88,12 +94,15 @@ def init(data_dir: Path | None, database_url: str | None, as_json: bool) -> None
 @data_dir_option
 @database_url_option
 @click.option(
-    "--host", default=None, help="Address to listen on (default $HANDLOOP_HOST or 127.0.0.1)."
+    "--host",
+    type=TEXT,
+    default=None,
+    help="Address to listen on (default $HANDLOOP_HOST or 127.0.0.1).",
 )
 @click.option(
     "--port", type=int, default=None, help="Port to listen on (default $HANDLOOP_PORT or 8080)."
 )
-@click.option("--public-url", default=None, help="Address clients reach the service at.")
+@click.option("--public-url", type=TEXT, default=None, help="Address clients reach the service at.")
 @click.option(
     "--demo",
     is_flag=True,
