@@ -128,7 +128,11 @@ class Settings(BaseSettings):
         "headers are ignored.",
     )
     webhook_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."
+        default=10.0,
+        gt=0,
+        description="The most one webhook delivery may take from start to end (connecting, "
+        "sending the event, the receiver's status line and headers); a receiver that takes "
+        "longer gets the event again later, after the usual backoff.",
     )
     webhook_max_attempts: int = Field(
         default=20,
