@@ -59,6 +59,16 @@ class Conflict(HandloopError):
     status = 409
 
 
+class MissingExtra(HandloopError):
+    """An optional dependency (an extra in pyproject.toml) that this use needs is missing.
+
+    The command line prints the message and exits with status 2, as for a usage error."""
+
+    def __init__(self, extra: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs the '{extra}' extra: pip install 'handloop[{extra}]'")
+        self.extra = extra
+
+
 class ServiceQuotaExceeded(HandloopError):
     code = "ServiceQuotaExceededException"
     status = 402

@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Folder for the SQLite database, the deployment key and the local output "
-        "store.",
+        "store. handloop creates it, the database and the store's folder for its owner only "
+        "(0700, 0600); a folder that exists keeps its mode (`init` and `serve` warn when "
+        "other users can read it).",
     )
     database_url: str | None = Field(
         default=None,
@@ -126,7 +128,11 @@ class Settings(BaseSettings):
         "headers are ignored.",
     )
     webhook_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."
+        default=10.0,
+        gt=0,
+        description="The most one webhook delivery may take from start to end (connecting, "
+        "sending the event, the receiver's status line and headers); a receiver that takes "
+        "longer gets the event again later, after the usual backoff.",
     )
     webhook_max_attempts: int = Field(
         default=20,

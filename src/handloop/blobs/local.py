@@ -35,6 +35,9 @@ class LocalBlobStore:
 
     def put(self, bucket: str, key: str, data: bytes, *, if_absent: bool = False) -> bool:
         path = self._path(bucket, key)
+        # Output files hold answers: the store's folder is the owner's only (files are made
+        # 0600 by mkstemp).
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, load_settings
+from handloop.cli.options import TEXT, data_dir_option, database_url_option, load_settings
 from handloop.domain.timestamps import from_datetime
 
 # The same names as handloop.feedback.formats.FORMATS (a test keeps them equal); spelt out
@@ -132,6 +132,7 @@ class _Bar:
 @click.option(
     "--status",
     "statuses",
+    type=TEXT,
     multiple=True,
     default=["Completed"],
     show_default=True,
@@ -153,6 +154,7 @@ class _Bar:
 @database_url_option
 @click.option(
     "--endpoint-url",
+    type=TEXT,
     default=None,
     help="s3:// sources only: an S3-compatible endpoint (default: AWS, per the usual AWS "
     "environment and config).",
@@ -214,6 +216,10 @@ def export(
     from handloop.feedback.sources import open_source
     from handloop.feedback.stats import format_table
 
+    if plots_dir is not None:
+        from handloop.feedback.plots import pyplot
+
+        pyplot()  # without handloop[plots], say so before the export, not after
     options = ExportOptions(
         format=fmt,  # type: ignore[arg-type]
         pairs=pairs,  # type: ignore[arg-type]
@@ -266,6 +272,11 @@ def export(
     if show_stats:
         click.echo(format_table(summary))
     if not quiet:
+        for reason in result.invalid_files:
+            click.echo(f"skipped {reason}", err=True)
+        unlisted = result.invalid_file_count - len(result.invalid_files)
+        if unlisted > 0:
+            click.echo(f"skipped {unlisted} more invalid file(s)", err=True)
         invalid = summary["answers"] - summary["valid_answers"]
         rows = ", ".join(f"{k} {v}" for k, v in result.rows.items() if v)
         skipped = (

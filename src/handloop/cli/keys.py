@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, fail, load_settings
+from handloop.cli.options import TEXT, data_dir_option, database_url_option, fail, load_settings
 from handloop.domain.timestamps import to_datetime
 from handloop.errors import HandloopError
 from handloop.services import Services, open_services
@@ -30,7 +30,9 @@ def keys() -> None:
 @keys.command("create")
 @data_dir_option
 @database_url_option
-@click.option("--description", default="", help="A note saying who or what the key is for.")
+@click.option(
+    "--description", type=TEXT, default="", help="A note saying who or what the key is for."
+)
 @click.option(
     "--json", "as_json", is_flag=True, help='Print {"AccessKeyId": ..., "SecretAccessKey": ...}.'
 )
@@ -89,7 +91,7 @@ def list_keys(data_dir: Path | None, database_url: str | None, as_json: bool) ->
 @keys.command("revoke")
 @data_dir_option
 @database_url_option
-@click.argument("access_key_id")
+@click.argument("access_key_id", type=TEXT)
 def revoke(data_dir: Path | None, database_url: str | None, access_key_id: str) -> None:
     """Revoke a key: requests signed with it are refused (within HANDLOOP_KEY_CACHE_SECONDS)."""
     services = _services(data_dir, database_url)

@@ -4,14 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from handloop.errors import HandloopError
+from handloop.domain.json_values import check_text
+from handloop.errors import HandloopError, MissingExtra, ValidationError
 from handloop.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageFailure(click.ClickException):
+    """A usage error told in one line (no usage text): exit status 2."""
+
+    exit_code = 2
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[str]
+else:  # older click (the range allows 8.1) has no generic ParamType to subscript
+    _ParamType = click.ParamType
+
+
+class TextType(_ParamType):
+    """Text to store or look up: valid Unicode without NUL.
+
+    Bytes on the command line that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape); they are refused here, before any command stores or sends them.
+    Paths are not text: give them ``click.Path``, which keeps such bytes as the file's name.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return check_text(value, "the text")
+        except ValidationError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+TEXT = TextType()
 
 
 def data_dir_option(func: F) -> F:
@@ -26,6 +61,7 @@ def data_dir_option(func: F) -> F:
 def database_url_option(func: F) -> F:
     return click.option(
         "--database-url",
+        type=TEXT,
         default=None,
         help="SQLAlchemy database URL (default: $HANDLOOP_DATABASE_URL, else SQLite in the "
         "data directory).",
@@ -42,6 +78,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def fail(exc: HandloopError | Exception) -> None:
-    """Print a readable error and exit non-zero (never a traceback for a user's mistake)."""
+    """Print a readable error and exit non-zero (never a traceback for a user's mistake);
+    a missing extra exits with status 2, as a usage error does."""
+    if isinstance(exc, MissingExtra):
+        raise UsageFailure(exc.message)
     message = exc.message if isinstance(exc, HandloopError) else str(exc)
     raise click.ClickException(message)

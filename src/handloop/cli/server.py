@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, fail, load_settings
+from handloop.cli.options import (
+    TEXT,
+    data_dir_option,
+    database_url_option,
+    fail,
+    load_settings,
+)
 from handloop.errors import HandloopError
 from handloop.services import Services, open_services
 from handloop.services.access_keys import NewAccessKey
@@ -35,10 +41,30 @@ def _open(
 ) -> Services:
     settings = load_settings(data_dir=data_dir, database_url=database_url, **extra)
     try:
-        return open_services(settings, create=create)
+        services = open_services(settings, create=create)
     except HandloopError as exc:
         fail(exc)
         raise  # unreachable: fail() exits
+    _warn_if_shared(services)
+    return services
+
+
+def _warn_if_shared(services: Services) -> None:
+    """Say so when other users can reach the data directory or the SQLite database.
+
+    handloop makes both private when it creates them; one that already existed keeps the
+    mode its owner gave it (it may be shared on purpose), so this only warns."""
+    for path, private in ((services.settings.data_dir, 0o700), (services.db.sqlite_path, 0o600)):
+        if path is None or not path.exists():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            click.echo(
+                f"warning: other users can access {click.format_filename(path)} (mode "
+                f"{mode:03o}), which holds answers and password hashes; "
+                f"run `chmod {private:o} {click.format_filename(path)}` unless that is meant.",
+                err=True,
+            )
 
 
 @click.command()
@@ -68,12 +94,15 @@ def init(data_dir: Path | None, database_url: str | None, as_json: bool) -> None
 @data_dir_option
 @database_url_option
 @click.option(
-    "--host", default=None, help="Address to listen on (default $HANDLOOP_HOST or 127.0.0.1)."
+    "--host",
+    type=TEXT,
+    default=None,
+    help="Address to listen on (default $HANDLOOP_HOST or 127.0.0.1).",
 )
 @click.option(
     "--port", type=int, default=None, help="Port to listen on (default $HANDLOOP_PORT or 8080)."
 )
-@click.option("--public-url", default=None, help="Address clients reach the service at.")
+@click.option("--public-url", type=TEXT, default=None, help="Address clients reach the service at.")
 @click.option(
     "--demo",
     is_flag=True,

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
+from handloop.domain.json_values import parse
+from handloop.errors import ValidationError
 from handloop.templating import TemplateRenderError, check_syntax, render_template
 
 TEMPLATE_SUFFIXES = (".html", ".liquid", ".htm")
 
 
-def _load_input(text: str) -> Any:
+def _load_input(text: str, option: str) -> Any:
+    """A task input: JSON given inline, or ``@PATH`` to read it from a file; held to the same
+    rules as an input that arrives through the API (json_values)."""
+    data: str | bytes = text
+    what = "the input"
     if text.startswith("@"):
+        path = Path(text[1:])
+        what = click.format_filename(path)
         try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
+            data = path.read_bytes()
         except OSError as exc:
-            raise click.BadParameter(f"cannot read {text[1:]}: {exc.strerror}") from None
+            raise click.BadParameter(
+                f"cannot read {what}: {exc.strerror}", param_hint=option
+            ) from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON: {exc}") from None
+        return parse(data, what)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.message, param_hint=option) from None
 
 
 @click.group()
@@ -41,15 +50,15 @@ def templates() -> None:
 )
 def render(file: Path, input_text: str) -> None:
     """Render FILE with a task input and print the page (s3:// URIs are left as they are)."""
-    task_input = _load_input(input_text)
+    task_input = _load_input(input_text, "--input")
     try:
         source = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read: {exc}") from None
+        raise click.ClickException(f"{click.format_filename(file)}: cannot read: {exc}") from None
     try:
         click.echo(render_template(source, task_input), nl=False)
     except TemplateRenderError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+        raise click.ClickException(f"{click.format_filename(file)}: {exc}") from None
 
 
 def _template_files(folder: Path) -> list[Path]:
@@ -71,13 +80,13 @@ def check(folder: Path, inputs: Path | None) -> None:
     Exits non-zero when any template has a problem.
     """
     inputs = inputs or (folder / "inputs.json" if (folder / "inputs.json").exists() else None)
-    samples: dict[str, Any] = _load_input(f"@{inputs}") if inputs else {}
+    samples: dict[str, Any] = _load_input(f"@{inputs}", "--inputs") if inputs else {}
     if not isinstance(samples, dict):
         raise click.BadParameter("the inputs file must hold a JSON object", param_hint="--inputs")
     files = _template_files(folder)
     failed = rendered = 0
     for path in files:
-        relative = path.relative_to(folder).as_posix()
+        relative = click.format_filename(path.relative_to(folder).as_posix())
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

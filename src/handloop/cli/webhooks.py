@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option
+from handloop.cli.options import TEXT, data_dir_option, database_url_option
 from handloop.cli.workers import attempt, opened
 from handloop.domain.timestamps import to_datetime
 
@@ -26,8 +26,10 @@ def webhooks() -> None:
 @webhooks.command()
 @data_dir_option
 @database_url_option
-@click.option("--secret", default=None, help="Signing secret (default: a new random one, printed).")
-@click.argument("url")
+@click.option(
+    "--secret", type=TEXT, default=None, help="Signing secret (default: a new random one, printed)."
+)
+@click.argument("url", type=TEXT)
 def add(data_dir: Path | None, database_url: str | None, secret: str | None, url: str) -> None:
     """Register URL for events from now on."""
     chosen = secret if secret is not None else secrets.token_urlsafe(32)
@@ -59,7 +61,7 @@ def list_(data_dir: Path | None, database_url: str | None, as_json: bool) -> Non
 @webhooks.command()
 @data_dir_option
 @database_url_option
-@click.argument("url")
+@click.argument("url", type=TEXT)
 def remove(data_dir: Path | None, database_url: str | None, url: str) -> None:
     """Stop sending events to URL (pending deliveries to it are dropped)."""
     with opened(data_dir, database_url) as services:

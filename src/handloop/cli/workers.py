@@ -11,10 +11,18 @@ from typing import TypeVar
 
 import click
 
-from handloop.cli.options import data_dir_option, database_url_option, fail, load_settings
+from handloop.cli.options import (
+    TEXT,
+    UsageFailure,
+    data_dir_option,
+    database_url_option,
+    fail,
+    load_settings,
+)
+from handloop.domain.json_values import check_text
 from handloop.domain.records import Worker
 from handloop.domain.timestamps import to_datetime
-from handloop.errors import HandloopError
+from handloop.errors import HandloopError, ValidationError
 from handloop.services import Services, open_services
 
 T = TypeVar("T")
@@ -57,6 +65,7 @@ def _worker_json(worker: Worker) -> str:
 group_option = click.option(
     "--group",
     "groups",
+    type=TEXT,
     multiple=True,
     metavar="GROUP",
     help="A group the worker belongs to (repeatable). Work teams name groups in their "
@@ -73,7 +82,7 @@ def workers() -> None:
 @data_dir_option
 @database_url_option
 @group_option
-@click.argument("email")
+@click.argument("email", type=TEXT)
 def invite(
     data_dir: Path | None, database_url: str | None, groups: tuple[str, ...], email: str
 ) -> None:
@@ -93,7 +102,7 @@ def invite(
     "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the new worker as JSON.")
-@click.argument("email")
+@click.argument("email", type=TEXT)
 def add(
     data_dir: Path | None,
     database_url: str | None,
@@ -104,9 +113,16 @@ def add(
 ) -> None:
     """Add a worker with a password (for provisioning scripts; people get `invite`)."""
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            password = sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise UsageFailure("the password on standard input is not valid UTF-8") from None
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_text(password, "The password")
+    except ValidationError as exc:
+        raise UsageFailure(exc.message) from None
     with opened(data_dir, database_url) as services:
         worker = attempt(lambda: services.workers.add(email, password, groups))
     if as_json:
@@ -145,7 +161,7 @@ def _set_disabled(data_dir: Path | None, database_url: str | None, who: str, val
 @workers.command()
 @data_dir_option
 @database_url_option
-@click.argument("worker")
+@click.argument("worker", type=TEXT)
 def disable(data_dir: Path | None, database_url: str | None, worker: str) -> None:
     """Stop WORKER (email or worker id) signing in; their tasks go back to the pool."""
     _set_disabled(data_dir, database_url, worker, True)
@@ -154,7 +170,7 @@ def disable(data_dir: Path | None, database_url: str | None, worker: str) -> Non
 @workers.command()
 @data_dir_option
 @database_url_option
-@click.argument("worker")
+@click.argument("worker", type=TEXT)
 def enable(data_dir: Path | None, database_url: str | None, worker: str) -> None:
     """Let a disabled WORKER (email or worker id) sign in again."""
     _set_disabled(data_dir, database_url, worker, False)
@@ -163,11 +179,18 @@ def enable(data_dir: Path | None, database_url: str | None, worker: str) -> None
 @workers.command()
 @data_dir_option
 @database_url_option
-@click.option("--add", "add", multiple=True, metavar="GROUP", help="Group to join (repeatable).")
 @click.option(
-    "--remove", "remove_", multiple=True, metavar="GROUP", help="Group to leave (repeatable)."
+    "--add", "add", type=TEXT, multiple=True, metavar="GROUP", help="Group to join (repeatable)."
 )
-@click.argument("worker")
+@click.option(
+    "--remove",
+    "remove_",
+    type=TEXT,
+    multiple=True,
+    metavar="GROUP",
+    help="Group to leave (repeatable).",
+)
+@click.argument("worker", type=TEXT)
 def groups(
     data_dir: Path | None,
     database_url: str | None,
@@ -184,7 +207,7 @@ def groups(
 @workers.command()
 @data_dir_option
 @database_url_option
-@click.argument("worker")
+@click.argument("worker", type=TEXT)
 def remove(data_dir: Path | None, database_url: str | None, worker: str) -> None:
     """Delete WORKER (email or worker id); answers they submitted stay in the outputs."""
     with opened(data_dir, database_url) as services:

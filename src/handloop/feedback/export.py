@@ -127,6 +127,11 @@ def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOpti
     stats = result.stats
     if result.outputs == 0 and result.loops_without_output:
         return f"none of the {result.loops_without_output} loop(s) has an output file yet"
+    if result.outputs == 0 and result.invalid_files:
+        return (
+            f"all {result.invalid_file_count} output file(s) are invalid; the first: "
+            f"{result.invalid_files[0]}"
+        )
     if options.format == "tidy":
         return f"the {result.outputs} output file(s) hold no answers: nothing to export"
     if stats.unusable_items and not stats.answers:

@@ -26,6 +26,8 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Literal
 
+from handloop.domain import json_values
+from handloop.errors import ValidationError
 from handloop.feedback.paths import parse_path
 from handloop.feedback.problems import ExportInputError
 
@@ -202,7 +204,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits: no rank or rating
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -257,18 +262,21 @@ def load_mapping(spec: str) -> Mapping:
     """A built-in name, a JSON file, or inline JSON -> a Mapping (ExportInputError if bad)."""
     if spec in BUILT_INS:
         return BUILT_INS[spec]
-    text = spec
+    text: str | bytes = spec
     if not spec.lstrip().startswith("{"):
         path = Path(spec)
         if not path.is_file():
             raise ExportInputError(
                 f"unknown mapping '{spec}': give {', '.join(BUILT_INS)}, a JSON file or inline JSON"
             )
-        text = path.read_text()
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise ExportInputError(f"cannot read the mapping {spec}: {exc.strerror}") from None
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ExportInputError(f"mapping is not valid JSON: {exc}") from None
+        doc = json_values.parse(text, "the mapping")
+    except ValidationError as exc:
+        raise ExportInputError(exc.message) from None
     if not isinstance(doc, dict):
         raise ExportInputError("a mapping must be a JSON object")
     return mapping_from_dict(doc)

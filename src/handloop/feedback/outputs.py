@@ -8,9 +8,11 @@ The shape is A2I's: ``{"flowDefinitionArn", "humanAnswers": [{"answerContent",
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from handloop.domain import json_values
+from handloop.errors import ValidationError
 
 
 class NotAnOutput(Exception):
@@ -41,11 +43,18 @@ class LoopOutput:
 
 
 def parse_output(data: bytes | str, source: str) -> LoopOutput:
-    """Parse and check an ``output.json`` document; NotAnOutput says what is wrong."""
+    """Parse and check an ``output.json`` document; NotAnOutput says what is wrong.
+
+    The document is held to handloop's rules for JSON from outside (json_values): nesting
+    within ``EMBEDDING_DEPTH``, valid Unicode, finite numbers; so are answers and inputs
+    stored in it as JSON strings."""
+    source = printable(source)
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotAnOutput(f"{source}: not JSON ({exc})") from None
+        doc = json_values.parse(data, "the file", max_depth=json_values.EMBEDDING_DEPTH)
+    except json_values.JsonSyntaxError as exc:
+        raise NotAnOutput(f"{source}: not JSON ({exc.message})") from None
+    except ValidationError as exc:
+        raise NotAnOutput(f"{source}: {exc.message}") from None
     if not isinstance(doc, dict):
         raise NotAnOutput(f"{source}: not a JSON object")
     missing = [k for k in ("humanAnswers", "humanLoopName", "inputContent") if k not in doc]
@@ -56,9 +65,10 @@ def parse_output(data: bytes | str, source: str) -> LoopOutput:
         raise NotAnOutput(f"{source}: humanAnswers is not a list")
     input_content = doc["inputContent"]
     if isinstance(input_content, str):
-        # Some writers store the input as the JSON string it was given as.
-        with contextlib.suppress(ValueError):
-            input_content = json.loads(input_content)
+        # Some writers store the input as the JSON string it was given as; text that is not
+        # JSON stays text.
+        with contextlib.suppress(json_values.JsonSyntaxError):
+            input_content = _embedded(input_content, "inputContent", source)
     parsed: list[HumanAnswer] = []
     for position, answer in enumerate(answers):
         if not isinstance(answer, dict):
@@ -66,12 +76,11 @@ def parse_output(data: bytes | str, source: str) -> LoopOutput:
         content = answer.get("answerContent")
         if isinstance(content, str):
             try:
-                content = json.loads(content)
-            except ValueError:
+                content = _embedded(content, f"humanAnswers[{position}].answerContent", source)
+            except json_values.JsonSyntaxError:
                 content = None
         if not isinstance(content, dict):
             raise NotAnOutput(f"{source}: humanAnswers[{position}].answerContent is not an object")
-        spent = answer.get("timeSpentInSeconds")
         parsed.append(
             HumanAnswer(
                 position=position,
@@ -79,7 +88,7 @@ def parse_output(data: bytes | str, source: str) -> LoopOutput:
                 answer_content=content,
                 acceptance_time=_text(answer.get("acceptanceTime")),
                 submission_time=_text(answer.get("submissionTime")),
-                time_spent_seconds=float(spent) if isinstance(spent, int | float) else None,
+                time_spent_seconds=_seconds(answer.get("timeSpentInSeconds"), position, source),
             )
         )
     return LoopOutput(
@@ -89,6 +98,36 @@ def parse_output(data: bytes | str, source: str) -> LoopOutput:
         input_content=input_content,
         answers=tuple(parsed),
     )
+
+
+def printable(location: str) -> str:
+    """A location as text that can be written anywhere: a file name's bytes that are not
+    UTF-8 (which Python holds as lone surrogates) are shown as ``\\udcXX``."""
+    if location.isascii():
+        return location
+    return location.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _embedded(text: str, what: str, source: str) -> Any:
+    """A JSON document stored as a string in the file: JsonSyntaxError if it is not JSON,
+    NotAnOutput if it is JSON outside handloop's bounds."""
+    try:
+        return json_values.parse(text, what)
+    except json_values.JsonSyntaxError:
+        raise
+    except ValidationError as exc:
+        raise NotAnOutput(f"{source}: {exc.message}") from None
+
+
+def _seconds(value: Any, position: int, source: str) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits: no duration
+        raise NotAnOutput(
+            f"{source}: humanAnswers[{position}].timeSpentInSeconds is too large a number"
+        ) from None
 
 
 def _text(value: Any) -> str | None:

@@ -5,21 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handloop.feedback.problems import ExportInputError
+from handloop.errors import MissingExtra
 from handloop.feedback.stats import StatsCollector
 
 CHARTS = ("position_bias.png", "worker_answers.png", "time_per_task.png", "agreement.png")
 
 
-def write_plots(stats: StatsCollector, folder: Path) -> list[Path]:
-    """Write the charts into ``folder`` (created if needed); returns their paths."""
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files; MissingExtra without handloop[plots]."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ExportInputError("--plots needs matplotlib: pip install 'handloop[plots]'") from None
+        raise MissingExtra("plots", "--plots") from None
+    return plt
+
+
+def write_plots(stats: StatsCollector, folder: Path) -> list[Path]:
+    """Write the charts into ``folder`` (created if needed); returns their paths."""
+    plt = pyplot()
     folder.mkdir(parents=True, exist_ok=True)
     summary = stats.summary()
     written: list[Path] = []

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from handloop.domain.json_values import check_text
+from handloop.errors import ValidationError
+from handloop.feedback.outputs import printable
 from handloop.feedback.problems import ExportInputError
 
 OUTPUT_NAME = "output.json"
@@ -46,7 +49,7 @@ class FolderSource:
     _found: list[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.description = str(self.root)
+        self.description = printable(str(self.root))
 
     def locations(self) -> list[str]:
         if self._found is None:
@@ -99,6 +102,13 @@ def open_source(
     endpoint_url: str | None = None,
 ) -> OutputSource:
     """``flow:NAME``, ``s3://bucket/prefix`` or a folder (or file) path -> a source."""
+    if spec.startswith(("flow:", "s3://")):
+        # A name or a URI, unlike a path, must be valid text (the command line hands bytes
+        # that are not UTF-8 over as lone surrogates).
+        try:
+            check_text(spec, "the source")
+        except ValidationError as exc:
+            raise ExportInputError(exc.message) from None
     if spec.startswith("flow:"):
         from handloop.feedback.store_source import StoreSource
 

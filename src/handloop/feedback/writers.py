@@ -16,6 +16,7 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from handloop.errors import MissingExtra
 from handloop.feedback.problems import ExportInputError
 
 SPLITS = ("train", "test")
@@ -120,9 +121,8 @@ class DatasetDictSink:
         try:
             import datasets  # noqa: F401
         except ImportError:
-            raise ExportInputError(
-                "writing a DatasetDict needs the 'datasets' package: pip install 'handloop[hf]' "
-                "(or give a PATH ending in .parquet or .jsonl)"
+            raise MissingExtra(
+                "hf", "Writing a DatasetDict (a --to PATH not ending in .parquet or .jsonl)"
             ) from None
         self.path = path
         self.schema = schema

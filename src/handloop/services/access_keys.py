@@ -35,7 +35,8 @@ def load_deployment_key(data_dir: Path, *, create: bool) -> bytes:
             raise DeploymentKeyError(
                 f"{path} does not exist: run `handloop init --data-dir {data_dir}` first."
             )
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # It holds the database (answers, password hashes) and this key: the owner's only.
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())

@@ -4,20 +4,21 @@ then delivered at least once to registered webhooks (and read by the event strea
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
+import ssl
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy import Connection, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from handloop.domain.arns import ArnFactory
 from handloop.domain.outputs import output_uri
@@ -26,6 +27,9 @@ from handloop.errors import ResourceInUse, ResourceNotFound, ValidationError
 from handloop.services.clock import Clock
 from handloop.store import Database
 from handloop.store.tables import deliveries, events, webhooks
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +130,10 @@ def check_url(url: str) -> str:
     return url
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect must not carry an event to a URL the administrator did not register."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust store (as urllib used), made once: loading it takes a while."""
+    return ssl.create_default_context()
 
 
 class Events:
@@ -155,6 +155,8 @@ class Events:
         self._timeout = timeout_seconds
         self._max_attempts = max_attempts
         self._retention_us = int(retention_days * 86_400 * 1_000_000)
+        # Webhook id -> the task delivering to it (one at a time per webhook).
+        self._busy: dict[int, asyncio.Task[int]] = {}
 
     # -- webhooks (CLI) --------------------------------------------------------------------
 
@@ -203,95 +205,161 @@ class Events:
 
     # -- delivery (scheduler) ----------------------------------------------------------------
 
-    async def deliver_due(self, limit: int = 64) -> int:
-        """POST every due delivery once; the number delivered."""
+    async def start_deliveries(self, limit: int = 64) -> list[asyncio.Task[int]]:
+        """Start delivering, on a task of its own, to each webhook that has deliveries due
+        and none in flight; the tasks started (not waited for).
+
+        A receiver that is slow or never answers holds up its own deliveries only: the
+        others' are started on the next call as usual."""
         now = self._clock()
+        busy = list(self._busy)
 
-        def read(conn: Connection) -> list[_Due]:
-            rows = conn.execute(
-                select(
-                    deliveries.c.event_id,
-                    deliveries.c.webhook_id,
-                    deliveries.c.attempts,
-                    webhooks.c.url,
-                    webhooks.c.secret_ciphertext,
-                    events.c.body,
-                )
-                .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
-                .join(events, events.c.id == deliveries.c.event_id)
-                .where(
-                    deliveries.c.delivered_at.is_(None),
-                    deliveries.c.next_attempt_at <= now,
-                    deliveries.c.attempts < self._max_attempts,
-                )
-                .order_by(deliveries.c.event_id)
-                .limit(limit)
-            ).all()
-            return [
-                _Due(
-                    r.event_id,
-                    r.webhook_id,
-                    r.attempts,
-                    r.url,
-                    self._fernet.decrypt(r.secret_ciphertext).decode(),
-                    r.body,
-                )
-                for r in rows
-            ]
+        def read(conn: Connection) -> list[int]:
+            query = (
+                select(deliveries.c.webhook_id)
+                .where(*self._due(now))
+                .distinct()
+                .order_by(deliveries.c.webhook_id)
+            )
+            if busy:
+                query = query.where(deliveries.c.webhook_id.not_in(busy))
+            return list(conn.scalars(query).all())
 
-        due = await self._db.read(read)
-        if not due:
-            return 0
-        outcomes = await asyncio.gather(*(asyncio.to_thread(self._post, d) for d in due))
-        done = self._clock()
+        started: list[asyncio.Task[int]] = []
+        for webhook_id in await self._db.read(read):
+            if webhook_id in self._busy:  # started by another call meanwhile
+                continue
+            task = asyncio.create_task(
+                self._deliver_to(webhook_id, limit), name=f"handloop-webhook-{webhook_id}"
+            )
+            self._busy[webhook_id] = task
+            task.add_done_callback(functools.partial(self._done, webhook_id))
+            started.append(task)
+        return started
 
-        def write(conn: Connection) -> None:
-            for item, error in zip(due, outcomes, strict=True):
-                where = (
-                    deliveries.c.event_id == item.event_id,
-                    deliveries.c.webhook_id == item.webhook_id,
+    async def deliver_due(self, limit: int = 64) -> int:
+        """Deliver what is due now and wait for it; the number delivered."""
+        started = await self.start_deliveries(limit)
+        return sum(await asyncio.gather(*started))
+
+    async def stop_deliveries(self) -> None:
+        """Cancel the deliveries in flight (at shutdown): they stay due, and are retried."""
+        running = list(self._busy.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    def _done(self, webhook_id: int, task: asyncio.Task[int]) -> None:
+        if self._busy.get(webhook_id) is task:
+            del self._busy[webhook_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook delivery failed", exc_info=task.exception())
+
+    def _due(self, now: int) -> tuple[ColumnElement[bool], ...]:
+        return (
+            deliveries.c.delivered_at.is_(None),
+            deliveries.c.next_attempt_at <= now,
+            deliveries.c.attempts < self._max_attempts,
+        )
+
+    async def _deliver_to(self, webhook_id: int, limit: int) -> int:
+        """POST one webhook's due deliveries, ``limit`` at a time, while they succeed; the
+        number delivered."""
+        import httpx  # only the server delivers: commands need not load it
+
+        delivered = 0
+        # No redirects: one must not carry an event to a URL the administrator did not
+        # register (a 3xx is a failed delivery).
+        async with httpx.AsyncClient(
+            verify=_tls_context(), follow_redirects=False, timeout=self._timeout
+        ) as client:
+            while True:
+                due = await self._db.read(functools.partial(self._read_due, webhook_id, limit))
+                if not due:
+                    return delivered
+                outcomes = await asyncio.gather(*(self._post(client, d) for d in due))
+                await self._db.write(functools.partial(self._record, due, outcomes, self._clock()))
+                succeeded = outcomes.count(None)
+                delivered += succeeded
+                # A full batch that all went through: more may be waiting for this receiver.
+                if len(due) < limit or succeeded < len(due):
+                    return delivered
+
+    def _read_due(self, webhook_id: int, limit: int, conn: Connection) -> list[_Due]:
+        rows = conn.execute(
+            select(
+                deliveries.c.event_id,
+                deliveries.c.webhook_id,
+                deliveries.c.attempts,
+                webhooks.c.url,
+                webhooks.c.secret_ciphertext,
+                events.c.body,
+            )
+            .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+            .join(events, events.c.id == deliveries.c.event_id)
+            .where(deliveries.c.webhook_id == webhook_id, *self._due(self._clock()))
+            .order_by(deliveries.c.event_id)
+            .limit(limit)
+        ).all()
+        return [
+            _Due(
+                r.event_id,
+                r.webhook_id,
+                r.attempts,
+                r.url,
+                self._fernet.decrypt(r.secret_ciphertext).decode(),
+                r.body,
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _record(due: list[_Due], outcomes: list[str | None], done: int, conn: Connection) -> None:
+        for item, error in zip(due, outcomes, strict=True):
+            where = (
+                deliveries.c.event_id == item.event_id,
+                deliveries.c.webhook_id == item.webhook_id,
+            )
+            if error is None:
+                conn.execute(update(deliveries).where(*where).values(delivered_at=done))
+                continue
+            backoff = min(2**item.attempts, MAX_BACKOFF_SECONDS)
+            conn.execute(
+                update(deliveries)
+                .where(*where)
+                .values(
+                    attempts=item.attempts + 1,
+                    next_attempt_at=done + backoff * 1_000_000,
+                    last_error=error[:512],
                 )
-                if error is None:
-                    conn.execute(update(deliveries).where(*where).values(delivered_at=done))
-                    continue
-                backoff = min(2**item.attempts, MAX_BACKOFF_SECONDS)
-                conn.execute(
-                    update(deliveries)
-                    .where(*where)
-                    .values(
-                        attempts=item.attempts + 1,
-                        next_attempt_at=done + backoff * 1_000_000,
-                        last_error=error[:512],
-                    )
-                )
+            )
 
-        await self._db.write(write)
-        return sum(1 for e in outcomes if e is None)
+    async def _post(self, client: httpx.AsyncClient, item: _Due) -> str | None:
+        """POST one event; None when the receiver answered 2xx, else what went wrong.
 
-    def _post(self, item: _Due) -> str | None:
+        The whole exchange (connecting, sending, the receiver's status line and headers)
+        has ``timeout_seconds``: a receiver that drips its answer a byte at a time cannot
+        hold a delivery longer. The response body is not read."""
         body = json.dumps(item.body, separators=(",", ":")).encode()
         stamp = str(self._clock() // 1_000_000)
-        request = urllib.request.Request(
-            item.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "handloop-webhooks",
-                TIMESTAMP_HEADER: stamp,
-                SIGNATURE_HEADER: signature(item.secret, stamp, body),
-                "X-Handloop-Event-Id": str(item.body["id"]),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "handloop-webhooks",
+            TIMESTAMP_HEADER: stamp,
+            SIGNATURE_HEADER: signature(item.secret, stamp, body),
+            "X-Handloop-Event-Id": str(item.body["id"]),
+        }
         try:
-            with _OPENER.open(request, timeout=self._timeout) as response:
-                if 200 <= response.status < 300:
-                    return None
-                return f"HTTP {response.status}"
-        except urllib.error.HTTPError as exc:
-            return f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            async with (
+                asyncio.timeout(self._timeout),
+                client.stream("POST", item.url, content=body, headers=headers) as response,
+            ):
+                status = response.status_code
+        except TimeoutError:
+            return f"no answer within {self._timeout:g} s"
+        except Exception as exc:  # whatever the receiver or the network did: retried later
             return f"{type(exc).__name__}: {exc}"
+        return None if 200 <= status < 300 else f"HTTP {status}"
 
     # -- retention (scheduler) -------------------------------------------------------------
 

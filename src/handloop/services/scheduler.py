@@ -92,9 +92,10 @@ class Scheduler:
                 log.info("deleted %d status-change events past their retention time", pruned)
 
     async def deliver(self) -> None:
-        """Webhook deliveries; apart from the sweeps, so a slow receiver delays no expiry."""
+        """Start webhook deliveries, each webhook on a task of its own: neither the sweeps nor
+        the other webhooks wait for a slow receiver."""
         if await self._is_runner():
-            await self._services.events.deliver_due()
+            await self._services.events.start_deliveries()
 
     async def _every_interval(self, step: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -111,4 +112,5 @@ class Scheduler:
                 self._every_interval(self.tick), self._every_interval(self.deliver)
             )
         finally:
+            await self._services.events.stop_deliveries()
             await asyncio.to_thread(self._election.close)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from handloop.errors import MissingExtra, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,16 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only, if missing.
+
+    SQLite gives the -wal and -shm files the database file's mode, so they are private too.
+    An existing file or folder keeps the mode its owner chose."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _settle(outcomes: list[Outcome]) -> None:
     for fut, result, error in outcomes:
         if fut.done():  # an asyncio waiter that was cancelled
@@ -103,14 +116,33 @@ class Database:
     def __init__(self, url: str, *, batch_size: int = 256) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # The SQLite database file, when there is one.
+        self.sqlite_path: Path | None = None
         if self.is_sqlite:
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self.sqlite_path = Path(path)
+                _create_private_file(self.sqlite_path)
             self.write_engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
         else:
-            self.write_engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+            try:
+                self.write_engine = create_engine(
+                    url, pool_size=4, max_overflow=4, pool_pre_ping=True
+                )
+            except ModuleNotFoundError as exc:
+                scheme = url.partition(":")[0]
+                if exc.name == "psycopg":
+                    raise MissingExtra("postgres", f"A {scheme}:// database URL") from None
+                raise ValidationError(
+                    f"A {scheme}:// database URL needs the Python module '{exc.name}', which is "
+                    "not installed (handloop speaks sqlite:/// and postgresql+psycopg://)."
+                ) from None
+            except (ArgumentError, NoSuchModuleError):
+                raise ValidationError(
+                    f"'{url.partition(':')[0]}' is not a database URL scheme handloop knows "
+                    "(sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)."
+                ) from None
             self.read_engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         self.batch_size = batch_size
         self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Waiter] | None] = queue.SimpleQueue()
