@@ -180,7 +180,6 @@ _LOAD = (
         tasks.c.state,
         tasks.c.accepted_at,
         tasks.c.lease_until,
-        human_loops.c.id.label("loop_id"),
         human_loops.c.name.label("loop_name"),
         human_loops.c.input_content,
         human_loops.c.status,
@@ -422,8 +421,8 @@ class Tasks:
     async def _end_unreadable(self, task: Task, error: ValidationError) -> None:
         """End the loop of ``task``, whose input cannot be shown, as Failed."""
         reason = (
-            f"The human loop's input cannot be shown to workers: {error.message} "
-            "(it was stored before inputs were checked)."
+            "The human loop's input, stored before inputs were checked, cannot be shown to "
+            f"workers: {error.message}"
         )
         log.warning("ending human loop %s as Failed: %s", task.human_loop_name, error.message)
 

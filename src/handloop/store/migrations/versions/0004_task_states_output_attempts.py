@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from handloop.store import triggers
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -22,13 +20,13 @@ STATES = "state IN ('active', 'submitted', 'declined', 'released', 'expired', 'r
 
 
 def upgrade() -> None:
-    # Adding columns needs no rebuild, even on SQLite; the triggers stay.
-    with op.batch_alter_table("human_loops") as batch:
-        batch.add_column(
-            sa.Column("output_attempts", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch.add_column(sa.Column("output_retry_at", sa.BigInteger(), nullable=True))
-    triggers.restore_after_sqlite_rebuild(op.get_bind())
+    # In place, even on SQLite: rebuilding human_loops there would delete every task
+    # (ON DELETE CASCADE) and drop its triggers.
+    op.add_column(
+        "human_loops",
+        sa.Column("output_attempts", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.add_column("human_loops", sa.Column("output_retry_at", sa.BigInteger(), nullable=True))
     # SQLite cannot add a CHECK constraint in place: batch mode rebuilds ``tasks`` there.
     with op.batch_alter_table("tasks") as batch:
         batch.create_check_constraint(op.f("ck_tasks_known_state"), STATES)
@@ -39,7 +37,6 @@ def downgrade() -> None:
     op.execute("DELETE FROM tasks WHERE state IN ('released', 'expired', 'revoked')")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_constraint(op.f("ck_tasks_known_state"), type_="check")
-    with op.batch_alter_table("human_loops") as batch:
-        batch.drop_column("output_retry_at")
-        batch.drop_column("output_attempts")
-    triggers.restore_after_sqlite_rebuild(op.get_bind())
+    # In place again (SQLite drops columns since 3.35).
+    op.drop_column("human_loops", "output_retry_at")
+    op.drop_column("human_loops", "output_attempts")
