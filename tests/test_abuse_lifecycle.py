@@ -8,6 +8,7 @@ seen; the services on a fake clock where that is faster. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from handloop.domain.records import Worker
 from handloop.errors import ResourceNotFound, TaskGone
+from handloop.services.scheduler import Scheduler
 from handloop.store.tables import events, human_loops, tasks
 from tests.lifecycle_support import Harness, fresh_harness
 from tests.portal_support import PortalClient, add_worker, loop_status, make_flow, wait_for
@@ -440,3 +442,30 @@ def test_a_loop_of_a_held_task_whose_input_turns_bad_ends_on_the_next_look(h: Ha
     with pytest.raises(TaskGone):
         h.run(h.services.tasks.submit(alice, held, {"x": "1"}))
     assert counters_hold(h)
+
+
+def test_a_scheduled_step_failing_the_same_way_logs_one_traceback(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    errors = [RuntimeError("store down")] * 3 + [OSError("disk full")] * 2
+    steps = 0
+
+    async def step() -> None:
+        nonlocal steps
+        steps += 1
+        if not errors:
+            raise asyncio.CancelledError
+        raise errors.pop(0)
+
+    scheduler = Scheduler(h.services, interval_seconds=0)
+    with pytest.raises(asyncio.CancelledError):
+        h.run(scheduler._every_interval(step))
+    logged = [(r.levelname, r.exc_info is not None) for r in caplog.records]
+    assert steps == 6
+    assert logged == [
+        ("ERROR", True),
+        ("WARNING", False),
+        ("WARNING", False),
+        ("ERROR", True),
+        ("WARNING", False),
+    ]
