@@ -158,11 +158,12 @@ def test_a_worker_out_of_the_team_cannot_answer_the_task_they_hold(fast: LiveSer
             }
         ],
     )
-    fast.cli("workers", "groups", "stayer@example.com", "--add", "members-b")
     refused = moved.submit(held["taskId"], {"label": "mine"})
     assert refused.status_code == 409, refused.text
     assert "no longer a member" in refused.text
     assert loop_status(fast, "members-1") == "InProgress"
+    fast.cli("workers", "groups", "stayer@example.com", "--add", "members-b")
+    stayer = PortalClient(fast, "stayer@example.com")  # a new session sees the new group
     answered = stayer.claim("members")
     assert answered is not None and answered["humanLoopName"] == "members-1"
     assert stayer.submit(answered["taskId"], {"label": "ok"}).status_code == 204

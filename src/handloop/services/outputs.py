@@ -102,7 +102,7 @@ class DueOutput:
         input_value = json_values.parse(self.loop.input_content, "InputContent")
         for task in self.answers:
             json_values.check_value(
-                task.answer, f"The answer of worker {task.identity['workerId']}"
+                task.answer, f"the answer of worker {task.identity['workerId']}"
             )
         document = output_document(arns, self.loop, self.answers, input_value)
         return json_values.dumps(document).encode()
