@@ -110,7 +110,7 @@ def test_a_lease_that_runs_out_returns_the_task(fast: LiveServer) -> None:
     taken = wait_for(lambda: quick.claim("leases"), what="the task back in the pool")
     assert taken["humanLoopName"] == "lease-1"
     late = slow.submit(task["taskId"], {"label": "late"})
-    assert late.status_code == 404
+    assert late.status_code == 409
     assert quick.submit(taken["taskId"], {"label": "on time"}).status_code == 204
     wait_for(lambda: loop_status(fast, "lease-1") == "Completed", what="Completed")
 
@@ -131,7 +131,7 @@ def test_availability_expiry_fails_the_loop(fast: LiveServer) -> None:
         what="Failed",
     )
     assert described["FailureCode"] == "Expired"
-    assert worker.submit(task["taskId"], {"label": "too late"}).status_code in (404, 409)
+    assert worker.submit(task["taskId"], {"label": "too late"}).status_code == 409
     assert worker.claim("expiring") is None
 
 
@@ -147,9 +147,9 @@ def test_stop_revokes_the_lease_and_delete_follows_a2i(fast: LiveServer) -> None
         a2i.delete_human_loop(HumanLoopName="stop-1")
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     a2i.stop_human_loop(HumanLoopName="stop-1")
-    assert worker.submit(task["taskId"], {"label": "x"}).status_code in (404, 409)
+    assert worker.submit(task["taskId"], {"label": "x"}).status_code == 409
     wait_for(lambda: loop_status(fast, "stop-1") == "Stopped", what="Stopped")
-    assert worker.http.get(f"/api/tasks/{task['taskId']}").status_code == 404
+    assert worker.http.get(f"/api/tasks/{task['taskId']}").status_code == 409
     a2i.delete_human_loop(HumanLoopName="stop-1")
     with pytest.raises(ClientError) as gone:
         a2i.describe_human_loop(HumanLoopName="stop-1")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import IntegrityError
 
 from handloop.store import Database
 from handloop.store.database import MIGRATIONS
+from tests.support import create_postgres_database, drop_postgres_database
 
 ROWS = [
     "INSERT INTO workforces (name, config, created_at, updated_at) VALUES ('d', '{}', 1, 1)",
@@ -46,3 +50,56 @@ def test_loops_from_before_0002_take_their_flows_terms(
         assert tuple(loop) == (2, 60, 5 + 100 * 1_000_000, 0, 0)
     finally:
         db.close()
+
+
+TASK_ROWS = [
+    "INSERT INTO workers (worker_id, email, identity_provider, subject, created_at, "
+    "updated_at) VALUES ('w1', 'a@example.com', 'Cognito', 's1', 1, 1)",
+    "INSERT INTO workers (worker_id, email, identity_provider, subject, created_at, "
+    "updated_at) VALUES ('w2', 'b@example.com', 'Cognito', 's2', 1, 1)",
+    "UPDATE human_loops SET task_count = 2, claimed = 2, submitted = 1",
+    "INSERT INTO tasks (public_id, human_loop_id, worker_id, state, accepted_at, lease_until) "
+    "VALUES ('t1', 1, 1, 'active', 5, 99)",
+    "INSERT INTO tasks (public_id, human_loop_id, worker_id, state, accepted_at) "
+    "VALUES ('t2', 1, 2, 'submitted', 5)",
+]
+
+
+def test_0005_keeps_tasks_and_loops_and_refuses_unknown_task_states(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
+    url = create_postgres_database(admin) if database_url and admin else None
+    db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with db.write_engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0004")
+            for row in ROWS + TASK_ROWS:
+                conn.exec_driver_sql(row)
+        db.migrate()
+        with db.write_engine.begin() as conn:
+            states = conn.exec_driver_sql("SELECT public_id, state FROM tasks ORDER BY id").all()
+            assert [tuple(r) for r in states] == [("t1", "active"), ("t2", "submitted")]
+            loop = conn.exec_driver_sql(
+                "SELECT claimed, submitted, output_attempts, output_retry_at FROM human_loops"
+            ).one()
+            assert tuple(loop) == (2, 1, 0, None)
+            conn.exec_driver_sql("UPDATE tasks SET state = 'expired' WHERE public_id = 't1'")
+            # The triggers that count a flow's active loops survived the rebuilds.
+            conn.exec_driver_sql("UPDATE human_loops SET status = 'Stopped'")
+            assert conn.exec_driver_sql("SELECT active_loops FROM flow_definitions").scalar() == 0
+        with pytest.raises(IntegrityError), db.write_engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE tasks SET state = 'lost' WHERE public_id = 't2'")
+        # Down again: the states 0005 added go (their tasks were deleted before it).
+        with db.write_engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+            left = conn.exec_driver_sql("SELECT public_id FROM tasks").scalars().all()
+            assert left == ["t2"]
+    finally:
+        db.close()
+        if url and admin:
+            drop_postgres_database(admin, url)

@@ -122,10 +122,11 @@ def test_release_returns_the_task_and_decline_hides_the_loop(h: Harness) -> None
     assert first is not None
     assert h.run(h.services.tasks.jobs(alice))[0].waiting == 0
     h.run(h.services.tasks.release(alice, first))
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(TaskGone, match="released"):
         h.run(h.services.tasks.submit(alice, first, {"x": "late"}))
+    # Her turn at the loop is active again: one row per loop and worker.
     again = claim_id(h, alice, flow)
-    assert again is not None and again != first
+    assert again == first
     h.run(h.services.tasks.decline(alice, again))
     assert claim_id(h, alice, flow) is None
     assert h.run(h.services.tasks.jobs(alice))[0].waiting == 0
@@ -161,7 +162,7 @@ def test_availability_expiry_fails_the_loop(h: Harness) -> None:
     assert h.run(h.services.tasks.expire_loops()) == 1
     loop = h.run(h.services.human_loops.get("loop-1"))
     assert (loop.status.value, loop.failure_code) == ("Failed", "Expired")
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(TaskGone, match="is Failed"):
         h.run(h.services.tasks.submit(alice, task_id, {"x": "late"}))
     assert event_statuses(h) == [("loop-1", "Failed")]
 
@@ -180,7 +181,7 @@ def test_stop_revokes_leases_and_delete_follows_a2i(h: Harness) -> None:
         h.run(h.services.tasks.submit(alice, task_id, {"x": "1"}))
     assert h.run(h.services.human_loops.finish_stopping()) == ["loop-1"]
     assert h.status("loop-1") == "Stopped"
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(TaskGone, match="stopped"):
         h.run(h.services.tasks.get(alice, task_id))
     assert event_statuses(h) == [("loop-1", "Stopped")]
     h.run(h.services.human_loops.delete("loop-1"))
@@ -237,6 +238,8 @@ def test_a_submit_that_does_not_wait_completes_in_the_background(h: Harness) -> 
     h.run(h.services.outputs.drain())
     assert h.status("loop-2") == "InProgress"
     h.services.blobs.put = real_put  # type: ignore[method-assign]
+    assert h.run(h.services.outputs.repair()) == 0  # the next attempt is not due yet
+    h.clock.advance(1)
     assert h.run(h.services.outputs.repair()) == 1
     assert h.status("loop-2") == "Completed"
 

@@ -112,8 +112,10 @@ def test_workers_only_reach_their_teams_tasks(server: LiveServer, teams: object)
             assert mallory.post(f"/api/tasks/{guessed}/{action}", body).status_code in (404, 422)
     # Alice's own task survived all of that.
     assert alice.submit(foreign, {"label": "mine"}).status_code == 204
-    # Nobody, not even its author, reads a submitted answer back through the portal.
-    assert alice.http.get(f"/api/tasks/{foreign}").status_code == 404
+    # Nobody, not even its author, reads a submitted answer back through the portal: she
+    # is told it is submitted (409), and that is all.
+    mine = alice.http.get(f"/api/tasks/{foreign}")
+    assert mine.status_code == 409 and "mine" not in mine.text
     assert mallory.http.get(f"/api/tasks/{foreign}").status_code == 404
 
 

@@ -140,6 +140,13 @@ class Settings(BaseSettings):
         description="Delivery attempts per event and webhook before it is given up (backoff "
         "doubles from 1 s to at most 1 h).",
     )
+    output_write_attempts: int = Field(
+        default=12,
+        ge=1,
+        description="Attempts at writing a loop's output file before the loop ends Failed "
+        "(InternalError, with the store's error); the wait between attempts doubles from 1 s "
+        "to at most 5 min.",
+    )
     event_retention_days: float = Field(
         default=30.0,
         ge=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -60,6 +61,11 @@ class Workteam:
     def groups(self) -> list[str]:
         """The worker groups whose members make up this team."""
         return member_groups(self.config)
+
+
+def in_team(groups: Iterable[str], team_config: dict[str, Any] | None) -> bool:
+    """Whether a worker of ``groups`` belongs to the work team of ``team_config``."""
+    return team_config is not None and not set(groups).isdisjoint(member_groups(team_config))
 
 
 def member_groups(config: dict[str, Any]) -> list[str]:
@@ -142,3 +148,5 @@ class Task:
     input_content: str
     accepted_us: int
     lease_until_us: int
+    # InputContent parsed and checked (json_values); the text above as stored.
+    input: Any = None

@@ -78,7 +78,7 @@ def open_services(
     db.write_now(workforces.ensure_default)
     arns = ArnFactory(settings.region, settings.account_id)
     blobs = open_blob_store(settings)
-    outputs = Outputs(db, clock, arns, blobs)
+    outputs = Outputs(db, clock, arns, blobs, write_attempts=settings.output_write_attempts)
     return Services(
         settings=settings,
         db=db,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain import json_values
@@ -18,10 +18,10 @@ from handloop.domain.records import HumanLoop, Page
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import Conflict, ResourceNotFound, ServiceQuotaExceeded, ValidationError
 from handloop.services.clock import Clock
-from handloop.services.events import record_status_change
+from handloop.services.lifecycle import end_loop
 from handloop.services.listing import list_page
 from handloop.store import Database
-from handloop.store.tables import flow_definitions, human_loops, tasks
+from handloop.store.tables import flow_definitions, human_loops
 
 # Everything but the (possibly 3 MB) input, for listings.
 SUMMARY_COLUMNS = [c for c in human_loops.c if c.name != "input_content"]
@@ -267,35 +267,16 @@ class HumanLoops:
 
         def op(conn: Connection) -> builtins.list[str]:
             now = self._clock()
-            ids: Sequence[int] = conn.scalars(
-                select(human_loops.c.id).where(
+            due: Sequence[Row[Any]] = conn.execute(
+                select(human_loops.c.id, human_loops.c.name).where(
                     human_loops.c.status == HumanLoopStatus.STOPPING.value
                 )
             ).all()
-            names: builtins.list[str] = []
-            for loop_id in ids:
-                conn.execute(
-                    delete(tasks).where(tasks.c.human_loop_id == loop_id, tasks.c.state == "active")
-                )
-                moved = conn.execute(
-                    update(human_loops)
-                    .where(
-                        human_loops.c.id == loop_id,
-                        human_loops.c.status == HumanLoopStatus.STOPPING.value,
-                    )
-                    .values(
-                        status=HumanLoopStatus.STOPPED.value,
-                        claimed=human_loops.c.submitted,
-                        updated_at=now,
-                    )
-                )
-                if moved.rowcount == 1:
-                    loop = conn.execute(
-                        select(*SUMMARY_COLUMNS).where(human_loops.c.id == loop_id)
-                    ).one()
-                    record_status_change(conn, self._arns, loop, loop.status, now)
-                    names.append(loop.name)
-            return names
+            return [
+                loop.name
+                for loop in due
+                if end_loop(conn, self._arns, loop.id, HumanLoopStatus.STOPPED, now)
+            ]
 
         return await self._db.write(op)
 

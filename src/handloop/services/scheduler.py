@@ -98,11 +98,21 @@ class Scheduler:
             await self._services.events.start_deliveries()
 
     async def _every_interval(self, step: Callable[[], Awaitable[None]]) -> None:
+        # A step that keeps failing the same way logs its traceback once, then one line a
+        # time: the log stays readable while, say, the database is away.
+        last_error: str | None = None
         while True:
             try:
                 await step()
-            except Exception:
-                log.exception("scheduled work failed; retrying")
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if error != last_error:
+                    log.exception("scheduled work failed; retrying")
+                else:
+                    log.warning("scheduled work failed again; retrying: %s", error[:300])
+                last_error = error
+            else:
+                last_error = None
             await asyncio.sleep(self._interval)
 
     async def run(self) -> None:

@@ -22,10 +22,12 @@ from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.json_values import check_text
 from handloop.domain.records import Worker
+from handloop.domain.statuses import TaskState
 from handloop.errors import NotSignedIn, ResourceInUse, ResourceNotFound, ValidationError
 from handloop.services.clock import Clock
+from handloop.services.lifecycle import return_to_pool, revoke_outside_teams
 from handloop.store import Database
-from handloop.store.tables import human_loops, invitations, portal_sessions, tasks, worker_groups
+from handloop.store.tables import invitations, portal_sessions, tasks, worker_groups
 from handloop.store.tables import workers as workers_table
 
 BUILT_IN = "Cognito"  # A2I's identityProviderType for a workforce's own sign-in
@@ -97,22 +99,6 @@ def load_worker(conn: Connection, **where: Any) -> Worker | None:
         disabled=row.disabled_at is not None,
         created_us=row.created_at,
     )
-
-
-def return_tasks_of(conn: Connection, worker_pk: int) -> None:
-    """Give the worker's leased tasks back to the pool (disable, remove)."""
-    held = conn.execute(
-        select(tasks.c.id, tasks.c.human_loop_id).where(
-            tasks.c.worker_id == worker_pk, tasks.c.state == "active"
-        )
-    ).all()
-    for task in held:
-        conn.execute(delete(tasks).where(tasks.c.id == task.id))
-        conn.execute(
-            update(human_loops)
-            .where(human_loops.c.id == task.human_loop_id)
-            .values(claimed=human_loops.c.claimed - 1)
-        )
 
 
 class Workers:
@@ -215,7 +201,7 @@ class Workers:
                 conn.execute(
                     delete(portal_sessions).where(portal_sessions.c.worker_id == worker.id)
                 )
-                return_tasks_of(conn, worker.id)
+                return_to_pool(conn, tasks.c.worker_id == worker.id, TaskState.REVOKED)
             found = load_worker(conn, id=worker.id)
             assert found is not None
             return found
@@ -223,7 +209,8 @@ class Workers:
         return self._db.write_now(op)
 
     def set_groups(self, who: str, add: Iterable[str], remove: Iterable[str]) -> Worker:
-        """Add the worker to groups and take them out of others (team membership)."""
+        """Add the worker to groups and take them out of others (team membership). Tasks
+        they hold in a team they are no longer part of go back to the pool at once."""
         joining, leaving = check_groups(add), check_groups(remove)
 
         def op(conn: Connection) -> Worker:
@@ -242,6 +229,7 @@ class Workers:
                     )
             found = load_worker(conn, id=worker.id)
             assert found is not None
+            revoke_outside_teams(conn, found)
             return found
 
         return self._db.write_now(op)
@@ -251,9 +239,12 @@ class Workers:
 
         def op(conn: Connection) -> Worker:
             worker = self._find(conn, who)
-            return_tasks_of(conn, worker.id)
+            return_to_pool(conn, tasks.c.worker_id == worker.id, TaskState.REVOKED)
+            # Their answers stay, without a worker; their other turns go with them.
             conn.execute(
-                delete(tasks).where(tasks.c.worker_id == worker.id, tasks.c.state != "submitted")
+                delete(tasks).where(
+                    tasks.c.worker_id == worker.id, tasks.c.state != TaskState.SUBMITTED.value
+                )
             )
             conn.execute(delete(workers_table).where(workers_table.c.id == worker.id))
             return worker

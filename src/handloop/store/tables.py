@@ -22,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from handloop.domain.statuses import TaskState
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -125,6 +127,10 @@ human_loops = Table(
     # the database refuse more claims than TaskCount, whatever the code above it does.
     Column("claimed", Integer, nullable=False, server_default="0"),
     Column("submitted", Integer, nullable=False, server_default="0"),
+    # Failed attempts at writing the output file of a loop whose answers are all in, and
+    # when the next is due: a write that keeps failing ends the loop instead of spinning.
+    Column("output_attempts", Integer, nullable=False, server_default="0"),
+    Column("output_retry_at", BigInteger, nullable=True),
     CheckConstraint("claimed <= task_count", name="claims_within_task_count"),
     CheckConstraint("submitted <= claimed", name="submitted_within_claims"),
     Index("ix_human_loops_flow_created", "flow_definition_name", "created_at", "id"),
@@ -217,7 +223,8 @@ tasks = Table(
     ),
     # NULL once the worker is removed; their submitted answers stay with the loop.
     Column("worker_id", Id, ForeignKey("workers.id", ondelete="SET NULL"), nullable=True),
-    # active (leased), submitted, declined. A released or timed-out task is deleted.
+    # A TaskState. The row outlives the turn (released, expired, revoked), so the worker
+    # who held it is told why it is gone; a new turn of the same worker reactivates it.
     Column("state", String(16), nullable=False),
     Column("accepted_at", BigInteger, nullable=False),
     Column("lease_until", BigInteger, nullable=True),
@@ -228,6 +235,10 @@ tasks = Table(
     Column("identity", JSON, nullable=True),
     # A loop's answers come from distinct workers: the database refuses a second row.
     UniqueConstraint("human_loop_id", "worker_id", name="uq_tasks_loop_worker"),
+    CheckConstraint(
+        "state IN (" + ", ".join(f"'{state.value}'" for state in TaskState) + ")",
+        name="known_state",
+    ),
     Index("ix_tasks_worker_state", "worker_id", "state"),
     Index("ix_tasks_state_lease", "state", "lease_until"),
 )

@@ -7,7 +7,6 @@ also needs the session's CSRF token in the ``X-CSRF-Token`` header.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -81,7 +80,7 @@ def task_fields(services: Services, task: Task) -> dict[str, Any]:
         "flowDefinitionName": task.flow_definition_name,
         "title": task.title,
         "description": task.description,
-        "input": json.loads(task.input_content),
+        "input": task.input,
         "leaseExpiresInSeconds": max(0.0, (task.lease_until_us - now) / 1_000_000),
         "frameUrl": f"/tasks/{task.public_id}/frame",
     }

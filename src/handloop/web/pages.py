@@ -4,7 +4,6 @@ and its sandboxed frame. Server-rendered; the only scripts are static files."""
 from __future__ import annotations
 
 import asyncio
-import json
 import mimetypes
 from html import escape
 from pathlib import Path
@@ -159,7 +158,7 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         def render() -> str:
             return render_template(
                 task.template,
-                json.loads(task.input_content),
+                task.input,
                 grant_read_access=services.urls.grant_read_access,
             )
 
