@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from handloop.domain.outputs import split_s3_uri
+from handloop.domain.output_layout import split_s3_uri
 from tests.support import LiveServer
 
 CHROMIUM_ARGS = [

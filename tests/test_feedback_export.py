@@ -296,7 +296,7 @@ def test_golden_element_outputs(
 
 
 def test_text_ranking_display_order_feeds_position_bias() -> None:
-    from handloop.feedback.outputs import parse_output
+    from handloop.feedback.output_files import parse_output
     from handloop.feedback.rankings import rank_item
     from handloop.feedback.stats import StatsCollector
 

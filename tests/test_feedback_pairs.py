@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handloop.feedback.bradley_terry import bradley_terry
 from handloop.feedback.mappings import BUILT_INS, load_mapping
-from handloop.feedback.outputs import parse_output
+from handloop.feedback.output_files import parse_output
 from handloop.feedback.pairs import aggregated_pairs, annotator_pairs, bradley_terry_scores
 from handloop.feedback.rankings import RankedItem, rank_item
 from tests.fixtures.feedback.builders import a2i_output, notebook_answer

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from handloop.domain.outputs import split_s3_uri
+from handloop.domain.output_layout import split_s3_uri
 from handloop.store.tables import human_loops
 from tests.fixtures.feedback.builders import a2i_output, make_flow, notebook_answer
 from tests.support import LiveServer, run_cli

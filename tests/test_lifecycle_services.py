@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handloop.domain.outputs import split_s3_uri
+from handloop.domain.output_layout import split_s3_uri
 from handloop.domain.records import Worker
 from handloop.errors import NotSignedIn, ResourceNotFound, TaskGone, Throttling, ValidationError
 from handloop.services import open_services

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from handloop.domain.outputs import output_uri
+from handloop.domain.output_layout import output_uri
 from handloop.domain.statuses import FlowDefinitionStatus, HumanLoopStatus
 
 

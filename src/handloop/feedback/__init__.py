@@ -15,7 +15,7 @@ See docs/export.md for sources, mappings, formats and statistics.
 from handloop.feedback.export import ExportResult, run_export
 from handloop.feedback.mappings import BUILT_INS, Mapping, load_mapping
 from handloop.feedback.options import ExportOptions, split_of
-from handloop.feedback.outputs import LoopOutput, parse_output
+from handloop.feedback.output_files import LoopOutput, parse_output
 from handloop.feedback.pairs import Pair, aggregated_pairs, annotator_pairs
 from handloop.feedback.problems import ExportInputError
 from handloop.feedback.rankings import RankedItem, rank_item

@@ -22,7 +22,7 @@ import pyarrow as pa
 from handloop.feedback.formats import PAIR_FORMATS, RowBuilder
 from handloop.feedback.mappings import Mapping
 from handloop.feedback.options import ExportOptions, split_of
-from handloop.feedback.outputs import LoopOutput, NotAnOutput, parse_output
+from handloop.feedback.output_files import LoopOutput, NotAnOutput, parse_output
 from handloop.feedback.pairs import (
     Pair,
     aggregated_pairs,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handloop.feedback.mappings import Mapping
-from handloop.feedback.outputs import LoopOutput
+from handloop.feedback.output_files import LoopOutput
 from handloop.feedback.paths import Missing, resolve
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from handloop.domain.json_values import check_text
 from handloop.errors import ValidationError
-from handloop.feedback.outputs import printable
+from handloop.feedback.output_files import printable
 from handloop.feedback.problems import ExportInputError
 
 OUTPUT_NAME = "output.json"

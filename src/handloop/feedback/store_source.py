@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handloop.blobs import BlobNotFound, BlobStore
-from handloop.domain.outputs import split_s3_uri
+from handloop.domain.output_layout import split_s3_uri
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import ValidationError
 from handloop.feedback.problems import ExportInputError, NoOutputYet

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from handloop.feedback.outputs import LoopOutput
+from handloop.feedback.output_files import LoopOutput
 
 TIDY_SCHEMA = pa.schema(
     [

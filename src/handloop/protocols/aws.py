@@ -20,7 +20,7 @@ from handloop.errors import (
     UnknownOperation,
 )
 from handloop.protocols import a2i, request_text, s3, sagemaker, sts
-from handloop.protocols.events import is_events_request, stream_events
+from handloop.protocols.event_stream import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier, claimed_service
 from handloop.services import Services

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from handloop.domain.arns import ArnFactory
-from handloop.domain.outputs import output_uri
+from handloop.domain.output_layout import output_uri
 from handloop.domain.timestamps import to_datetime
 from handloop.errors import ResourceInUse, ResourceNotFound, ValidationError
 from handloop.services.clock import Clock

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from handloop.domain.outputs import output_uri
+from handloop.domain.output_layout import output_uri
 from handloop.store import Database
 from handloop.store.tables import flow_definitions, human_loops, human_task_uis
 

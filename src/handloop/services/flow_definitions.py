@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain import s3_names
-from handloop.domain.outputs import output_uri
+from handloop.domain.output_layout import output_uri
 from handloop.domain.records import FlowDefinition, Page
 from handloop.domain.statuses import FlowDefinitionStatus
 from handloop.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError

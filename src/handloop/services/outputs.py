@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 from handloop.blobs.base import BlobStore
 from handloop.domain import json_values
 from handloop.domain.arns import ArnFactory
-from handloop.domain.outputs import output_uri, split_s3_uri
+from handloop.domain.output_layout import output_uri, split_s3_uri
 from handloop.domain.statuses import FailureCode, HumanLoopStatus, TaskState
 from handloop.errors import ValidationError
 from handloop.services.clock import Clock
