@@ -481,7 +481,7 @@ def test_s3_blob_store_tells_a_missing_bucket(server: LiveServer) -> None:
         stub.add_client_error("list_objects_v2", "NoSuchBucket", http_status_code=404)
         stub.add_client_error("get_object", "NoSuchBucket", http_status_code=404)
         with pytest.raises(BucketNotFound):
-            store.list("gone-bucket")
+            store.list_objects("gone-bucket")
         with pytest.raises(BucketNotFound):
             store.get("gone-bucket", "a.json")
 

@@ -131,6 +131,6 @@ def test_s3_output_store_reads_through_a_real_s3_api(server: LiveServer, s3: Any
     path = "results/flow-b/2026/01/02/03/04/07/loop-3/output.json"
     assert json.loads(store.get(BUCKET, path)) == {"humanLoopName": "loop-3"}
     assert store.head(BUCKET, path).size == len(json.dumps({"humanLoopName": "loop-3"}))
-    assert [b.key for b in store.list(BUCKET, prefix="results/flow-b/")] == [path]
+    assert [b.key for b in store.list_objects(BUCKET, prefix="results/flow-b/")] == [path]
     with pytest.raises(BlobNotFound):
         store.get(BUCKET, "missing.json")

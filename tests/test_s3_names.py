@@ -142,11 +142,11 @@ def test_local_store_keeps_to_its_folder(tmp_path: object) -> None:
     (root.parent / "deployment.key").write_bytes(b"secret")
     for bucket in ("..", ".", "UPPER", "a..b", "ab"):
         with pytest.raises(ValueError):
-            store.list(bucket)
+            store.list_objects(bucket)
         with pytest.raises(ValueError):
             store.put(bucket, "x.json", b"{}")
     for key in ("../deployment.key", "a//b.json", "a/./b.json", "a\x00"):
         with pytest.raises(ValueError):
             store.put("abc-bucket", key, b"{}")
-    assert [b.key for b in store.list("abc-bucket")] == ["a/b.json"]
-    assert store.list("never-written") == []
+    assert [b.key for b in store.list_objects("abc-bucket")] == ["a/b.json"]
+    assert store.list_objects("never-written") == []

@@ -37,7 +37,7 @@ class BlobStore(Protocol):
         """The object's size, ETag and time, or BlobNotFound."""
         ...
 
-    def list(
+    def list_objects(
         self, bucket: str, prefix: str = "", start_after: str = "", max_keys: int = 1000
     ) -> list[BlobInfo]:
         """Objects whose key starts with ``prefix``, after ``start_after``, in key order;

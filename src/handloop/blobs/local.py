@@ -74,7 +74,7 @@ class LocalBlobStore:
         path = self._path(bucket, key)
         return BlobInfo(bucket, key, len(data), hashlib.md5(data).hexdigest(), path.stat().st_mtime)
 
-    def list(
+    def list_objects(
         self, bucket: str, prefix: str = "", start_after: str = "", max_keys: int = 1000
     ) -> list[BlobInfo]:
         base = _bucket_dir(self.root, bucket)

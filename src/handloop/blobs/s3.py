@@ -93,7 +93,7 @@ class S3BlobStore:
             meta["LastModified"].timestamp(),
         )
 
-    def list(
+    def list_objects(
         self, bucket: str, prefix: str = "", start_after: str = "", max_keys: int = 1000
     ) -> list[BlobInfo]:
         from botocore.exceptions import ClientError

@@ -64,7 +64,7 @@ def list_keys(data_dir: Path | None, database_url: str | None, as_json: bool) ->
     """List keys (ids, notes, dates; never secrets)."""
     services = _services(data_dir, database_url)
     try:
-        found = services.access_keys.list()
+        found = services.access_keys.list_all()
     finally:
         services.close()
     for key in found:

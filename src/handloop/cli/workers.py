@@ -138,7 +138,7 @@ def add(
 def list_(data_dir: Path | None, database_url: str | None, as_json: bool) -> None:
     """List the workers, their groups and whether they are disabled."""
     with opened(data_dir, database_url) as services:
-        found = services.workers.list()
+        found = services.workers.list_all()
     for worker in found:
         if as_json:
             click.echo(_worker_json(worker))

@@ -46,7 +46,7 @@ async def list_human_loops(s: Services, p: dict[str, Any]) -> dict[str, Any]:
     flow = s.arns.name_from("flow-definition", p["FlowDefinitionArn"], field="FlowDefinitionArn")
     if not p.get("NextToken") and not await s.human_loops.flow_exists(flow):
         raise ResourceNotFound(f"Flow definition {flow} does not exist.")
-    page = await s.human_loops.list(
+    page = await s.human_loops.page(
         flow,
         created_after=p.get("CreationTimeAfter"),
         created_before=p.get("CreationTimeBefore"),

@@ -98,7 +98,9 @@ def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
     delimiter = params.get("delimiter", "")
     try:
         found = (
-            store.list(bucket, prefix=prefix, start_after=start_after, max_keys=max_keys + 1)
+            store.list_objects(
+                bucket, prefix=prefix, start_after=start_after, max_keys=max_keys + 1
+            )
             if max_keys
             else []
         )

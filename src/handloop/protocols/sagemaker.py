@@ -36,7 +36,7 @@ async def delete_human_task_ui(s: Services, p: dict[str, Any]) -> dict[str, Any]
 
 
 async def list_human_task_uis(s: Services, p: dict[str, Any]) -> dict[str, Any]:
-    page = await s.human_task_uis.list(
+    page = await s.human_task_uis.page(
         created_after=p.get("CreationTimeAfter"),
         created_before=p.get("CreationTimeBefore"),
         ascending=_ascending(p, "Descending"),
@@ -71,7 +71,7 @@ async def delete_flow_definition(s: Services, p: dict[str, Any]) -> dict[str, An
 
 
 async def list_flow_definitions(s: Services, p: dict[str, Any]) -> dict[str, Any]:
-    page = await s.flow_definitions.list(
+    page = await s.flow_definitions.page(
         created_after=p.get("CreationTimeAfter"),
         created_before=p.get("CreationTimeBefore"),
         ascending=_ascending(p, "Descending"),
@@ -121,7 +121,7 @@ def _sorted_page(
 
 
 async def list_workteams(s: Services, p: dict[str, Any]) -> dict[str, Any]:
-    teams = [resources.workteam(s, t) for t in await s.workteams.list()]
+    teams = [resources.workteam(s, t) for t in await s.workteams.list_all()]
     page, token = _sorted_page(teams, p, "WorkteamName", "CreateDate", "workteams")
     return {"Workteams": page, "NextToken": token}
 
@@ -148,7 +148,7 @@ async def delete_workforce(s: Services, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_workforces(s: Services, p: dict[str, Any]) -> dict[str, Any]:
-    forces = [resources.workforce(s, f) for f in await s.workforces.list()]
+    forces = [resources.workforce(s, f) for f in await s.workforces.list_all()]
     page, token = _sorted_page(forces, p, "WorkforceName", "CreateDate", "workforces")
     return {"Workforces": page, "NextToken": token}
 

@@ -98,7 +98,7 @@ class AccessKeys:
             return None
         return self.create("first key, created at start-up")
 
-    def list(self) -> list[AccessKey]:
+    def list_all(self) -> list[AccessKey]:
         def op(conn: Connection) -> list[AccessKey]:
             rows = conn.execute(select(access_keys).order_by(access_keys.c.created_at)).all()
             return [

@@ -159,7 +159,7 @@ class FlowDefinitions:
 
         await self._db.write(op)
 
-    async def list(
+    async def page(
         self,
         *,
         created_after: datetime | None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -195,7 +194,7 @@ class HumanLoops:
             raise ResourceNotFound(f"Human loop {name} does not exist.")
         return _record(row)
 
-    async def list(
+    async def page(
         self,
         flow_name: str,
         *,
@@ -261,11 +260,11 @@ class HumanLoops:
 
         await self._db.write(op)
 
-    async def finish_stopping(self) -> builtins.list[str]:
+    async def finish_stopping(self) -> list[str]:
         """Move every Stopping loop to Stopped, revoking its leases and recording the
         event; the names of those moved."""
 
-        def op(conn: Connection) -> builtins.list[str]:
+        def op(conn: Connection) -> list[str]:
             now = self._clock()
             due: Sequence[Row[Any]] = conn.execute(
                 select(human_loops.c.id, human_loops.c.name).where(

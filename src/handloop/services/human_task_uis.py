@@ -96,7 +96,7 @@ class HumanTaskUis:
 
         await self._db.write(op)
 
-    async def list(
+    async def page(
         self,
         *,
         created_after: datetime | None,

@@ -172,7 +172,7 @@ class Workers:
         self._db.write_now(op)
         return token
 
-    def list(self) -> list[Worker]:
+    def list_all(self) -> list[Worker]:
         def op(conn: Connection) -> list[Worker]:
             ids: Sequence[int] = conn.scalars(
                 select(workers_table.c.id).order_by(workers_table.c.email)

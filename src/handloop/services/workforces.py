@@ -77,7 +77,7 @@ class Workforces:
             raise ResourceNotFound(f"Workforce {name} does not exist.")
         return _record(row)
 
-    async def list(self) -> list[Workforce]:
+    async def list_all(self) -> list[Workforce]:
         rows = await self._db.read(lambda conn: conn.execute(select(workforces)).all())
         return [_record(r) for r in rows]
 

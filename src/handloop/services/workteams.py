@@ -105,7 +105,7 @@ class Workteams:
             raise ResourceNotFound(f"Workteam {name} does not exist.")
         return _record(row)
 
-    async def list(self) -> list[Workteam]:
+    async def list_all(self) -> list[Workteam]:
         rows = await self._db.read(lambda conn: conn.execute(_select()).all())
         return [_record(r) for r in rows]
 

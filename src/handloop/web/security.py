@@ -206,7 +206,7 @@ class AddressCheck:
     async def check(self, request: Request) -> None:
         now = time.monotonic()
         if now - self._loaded > self.CACHE_SECONDS:
-            forces = await self._services.workforces.list()
+            forces = await self._services.workforces.list_all()
             cidrs = [c for f in forces for c in f.config.get("SourceIpConfig", {}).get("Cidrs", [])]
             self._networks = [ipaddress.ip_network(c, strict=False) for c in cidrs]
             self._loaded = now
