@@ -1,4 +1,4 @@
-"""Revision 0002 on a database that already holds loops: they get their flow's terms."""
+"""Migrations on databases that already hold data: nothing is lost on the way up or down."""
 
 from __future__ import annotations
 
@@ -99,6 +99,56 @@ def test_0005_keeps_tasks_and_loops_and_refuses_unknown_task_states(
             command.downgrade(config, "0004")
             left = conn.exec_driver_sql("SELECT public_id FROM tasks").scalars().all()
             assert left == ["t2"]
+    finally:
+        db.close()
+        if url and admin:
+            drop_postgres_database(admin, url)
+
+
+def test_0006_renames_worker_references_and_keeps_them(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
+    url = create_postgres_database(admin) if database_url and admin else None
+    db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with db.write_engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0005")
+            for row in [*ROWS, *TASK_ROWS]:
+                conn.exec_driver_sql(row)
+            conn.exec_driver_sql(
+                "INSERT INTO worker_groups (worker_id, group_name) VALUES (1, 'g')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO portal_sessions (token_sha256, worker_id, csrf_token, created_at, "
+                "expires_at) VALUES ('s', 2, 'c', 1, 2)"
+            )
+        db.migrate()
+        with db.write_engine.begin() as conn:
+            for table, expected in [
+                ("tasks", [1, 2]),
+                ("worker_groups", [1]),
+                ("portal_sessions", [2]),
+            ]:
+                found = conn.exec_driver_sql(f"SELECT worker_pk FROM {table} ORDER BY 1")
+                assert found.scalars().all() == expected
+            # The references still cascade from the worker's row.
+            conn.exec_driver_sql("DELETE FROM workers WHERE id = 2")
+            assert conn.exec_driver_sql("SELECT count(*) FROM portal_sessions").scalar() == 0
+            assert conn.exec_driver_sql(
+                "SELECT worker_pk FROM tasks ORDER BY id"
+            ).scalars().all() == [
+                1,
+                None,
+            ]
+        with db.write_engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0005")
+            found = conn.exec_driver_sql("SELECT worker_id FROM worker_groups").scalars().all()
+            assert found == [1]
     finally:
         db.close()
         if url and admin:

@@ -87,7 +87,7 @@ def revoke_outside_teams(conn: Connection, worker: Worker) -> int:
         .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
         .join(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
         .join(workteams, workteams.c.id == flow_definitions.c.workteam_id)
-        .where(tasks.c.worker_id == worker.id, tasks.c.state == TaskState.ACTIVE.value)
+        .where(tasks.c.worker_pk == worker.id, tasks.c.state == TaskState.ACTIVE.value)
     ).all()
     outside = [row.id for row in held if not in_team(worker.groups, row.config)]
     if not outside:

@@ -43,7 +43,7 @@ class Sessions:
             conn.execute(
                 insert(portal_sessions).values(
                     token_sha256=token_digest(token),
-                    worker_id=worker.id,
+                    worker_pk=worker.id,
                     csrf_token=csrf,
                     created_at=now,
                     expires_at=now + self._lifetime_us,
@@ -67,7 +67,7 @@ class Sessions:
             ).first()
             if row is None or row.expires_at <= now:
                 return None, now
-            worker = load_worker(conn, id=row.worker_id)
+            worker = load_worker(conn, id=row.worker_pk)
             if worker is None or worker.disabled:
                 return None, now
             return Session(worker, row.csrf_token), row.expires_at

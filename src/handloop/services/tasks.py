@@ -83,7 +83,7 @@ def _open_loops(worker_pk: Any, now: Any) -> Any:
         human_loops.c.expires_at > now,
         ~exists().where(
             tasks.c.human_loop_id == human_loops.c.id,
-            tasks.c.worker_id == worker_pk,
+            tasks.c.worker_pk == worker_pk,
             state_in(TaskState.ACTIVE, TaskState.SUBMITTED, TaskState.DECLINED),
         ),
     )
@@ -128,7 +128,7 @@ _HELD = (
     select(tasks.c.public_id)
     .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
     .where(
-        tasks.c.worker_id == bindparam("worker"),
+        tasks.c.worker_pk == bindparam("worker"),
         tasks.c.state == ACTIVE,
         tasks.c.lease_until > bindparam("now"),
         human_loops.c.flow_definition_id == bindparam("flow"),
@@ -140,7 +140,7 @@ _HELD = (
 # rather than a second row: _open_loops leaves no other kind.
 _EARLIER_TURN = (
     select(tasks.c.public_id)
-    .where(tasks.c.human_loop_id == human_loops.c.id, tasks.c.worker_id == bindparam("worker"))
+    .where(tasks.c.human_loop_id == human_loops.c.id, tasks.c.worker_pk == bindparam("worker"))
     .scalar_subquery()
 )
 _NEXT_LOOP = (
@@ -192,7 +192,7 @@ _LOAD = (
     .outerjoin(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
     .outerjoin(workteams, workteams.c.id == flow_definitions.c.workteam_id)
     .outerjoin(human_task_uis, human_task_uis.c.id == flow_definitions.c.human_task_ui_id)
-    .where(tasks.c.public_id == bindparam("public_id"), tasks.c.worker_id == bindparam("worker"))
+    .where(tasks.c.public_id == bindparam("public_id"), tasks.c.worker_pk == bindparam("worker"))
 )
 # Locks the task and its loop (PostgreSQL), so the last two answers of a loop count in turn;
 # the flow and team rows are read, not locked (every submit of a flow would queue on them).
@@ -211,7 +211,7 @@ _TASK_TO_SUBMIT = (
     .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
     .outerjoin(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
     .outerjoin(workteams, workteams.c.id == flow_definitions.c.workteam_id)
-    .where(tasks.c.public_id == bindparam("public_id"), tasks.c.worker_id == bindparam("worker"))
+    .where(tasks.c.public_id == bindparam("public_id"), tasks.c.worker_pk == bindparam("worker"))
     .with_for_update(of=(tasks, human_loops))
 )
 _RECORD_ANSWER = (
@@ -363,7 +363,7 @@ class Tasks:
             {
                 "public_id": public_id,
                 "human_loop_id": loop.id,
-                "worker_id": worker.id,
+                "worker_pk": worker.id,
                 "state": ACTIVE,
                 "accepted_at": now,
                 "lease_until": lease_until,
@@ -448,7 +448,7 @@ class Tasks:
         await self._db.write(
             lambda conn: return_to_pool(
                 conn,
-                and_(tasks.c.public_id == public_id, tasks.c.worker_id == worker.id),
+                and_(tasks.c.public_id == public_id, tasks.c.worker_pk == worker.id),
                 TaskState.REVOKED,
             )
         )
@@ -465,7 +465,7 @@ class Tasks:
 
     async def _give_back(self, worker: Worker, public_id: str, state: TaskState) -> None:
         def op(conn: Connection) -> None:
-            mine = and_(tasks.c.public_id == public_id, tasks.c.worker_id == worker.id)
+            mine = and_(tasks.c.public_id == public_id, tasks.c.worker_pk == worker.id)
             if return_to_pool(conn, mine, state):
                 return
             row = conn.execute(

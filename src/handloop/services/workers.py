@@ -1,7 +1,8 @@
 """The workforce's people: built-in sign-in accounts, their groups, one-time invitations.
 
-Workers are identified to requesters only by ``worker_id`` (opaque) and identity data
-(provider, issuer, subject), as A2I's output does. OIDC workers are rows with
+Workers are identified to requesters only by ``worker_id`` (A2I's opaque workerId) and
+identity data (provider, issuer, subject), as A2I's output does; other tables refer to a
+worker's row by ``worker_pk``. OIDC workers are rows with
 ``identity_provider="Oidc"`` and the provider's subject; sign-in is the only part that
 differs, so adding it later touches nothing here but a lookup by subject.
 """
@@ -86,7 +87,7 @@ def load_worker(conn: Connection, **where: Any) -> Worker | None:
         return None
     groups: Sequence[str] = conn.scalars(
         select(worker_groups.c.group_name)
-        .where(worker_groups.c.worker_id == row.id)
+        .where(worker_groups.c.worker_pk == row.id)
         .order_by(worker_groups.c.group_name)
     ).all()
     return Worker(
@@ -130,7 +131,7 @@ class Workers:
             raise ResourceInUse(f"A worker with email {email} already exists.") from None
         assert key is not None
         for group in groups:
-            conn.execute(insert(worker_groups).values(worker_id=key[0], group_name=group))
+            conn.execute(insert(worker_groups).values(worker_pk=key[0], group_name=group))
         found = load_worker(conn, id=key[0])
         assert found is not None
         return found
@@ -199,9 +200,9 @@ class Workers:
             )
             if disabled:
                 conn.execute(
-                    delete(portal_sessions).where(portal_sessions.c.worker_id == worker.id)
+                    delete(portal_sessions).where(portal_sessions.c.worker_pk == worker.id)
                 )
-                return_to_pool(conn, tasks.c.worker_id == worker.id, TaskState.REVOKED)
+                return_to_pool(conn, tasks.c.worker_pk == worker.id, TaskState.REVOKED)
             found = load_worker(conn, id=worker.id)
             assert found is not None
             return found
@@ -218,14 +219,14 @@ class Workers:
             for group in leaving:
                 conn.execute(
                     delete(worker_groups).where(
-                        worker_groups.c.worker_id == worker.id,
+                        worker_groups.c.worker_pk == worker.id,
                         worker_groups.c.group_name == group,
                     )
                 )
             for group in joining:
                 if group not in worker.groups or group in leaving:
                     conn.execute(
-                        insert(worker_groups).values(worker_id=worker.id, group_name=group)
+                        insert(worker_groups).values(worker_pk=worker.id, group_name=group)
                     )
             found = load_worker(conn, id=worker.id)
             assert found is not None
@@ -239,11 +240,11 @@ class Workers:
 
         def op(conn: Connection) -> Worker:
             worker = self._find(conn, who)
-            return_to_pool(conn, tasks.c.worker_id == worker.id, TaskState.REVOKED)
+            return_to_pool(conn, tasks.c.worker_pk == worker.id, TaskState.REVOKED)
             # Their answers stay, without a worker; their other turns go with them.
             conn.execute(
                 delete(tasks).where(
-                    tasks.c.worker_id == worker.id, tasks.c.state != TaskState.SUBMITTED.value
+                    tasks.c.worker_pk == worker.id, tasks.c.state != TaskState.SUBMITTED.value
                 )
             )
             conn.execute(delete(workers_table).where(workers_table.c.id == worker.id))

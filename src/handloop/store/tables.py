@@ -167,7 +167,7 @@ workers = Table(
 worker_groups = Table(
     "worker_groups",
     metadata,
-    Column("worker_id", Id, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True),
+    Column("worker_pk", Id, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True),
     Column("group_name", String(128), primary_key=True),
     Index("ix_worker_groups_group_name", "group_name"),
 )
@@ -189,7 +189,7 @@ portal_sessions = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("worker_id", Id, ForeignKey("workers.id", ondelete="CASCADE"), nullable=False),
+    Column("worker_pk", Id, ForeignKey("workers.id", ondelete="CASCADE"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
@@ -222,7 +222,7 @@ tasks = Table(
         nullable=False,
     ),
     # NULL once the worker is removed; their submitted answers stay with the loop.
-    Column("worker_id", Id, ForeignKey("workers.id", ondelete="SET NULL"), nullable=True),
+    Column("worker_pk", Id, ForeignKey("workers.id", ondelete="SET NULL"), nullable=True),
     # A TaskState. The row outlives the turn (released, expired, revoked), so the worker
     # who held it is told why it is gone; a new turn of the same worker reactivates it.
     Column("state", String(16), nullable=False),
@@ -234,12 +234,12 @@ tasks = Table(
     # workerId and identityData as they were at submission, for the output file.
     Column("identity", JSON, nullable=True),
     # A loop's answers come from distinct workers: the database refuses a second row.
-    UniqueConstraint("human_loop_id", "worker_id", name="uq_tasks_loop_worker"),
+    UniqueConstraint("human_loop_id", "worker_pk", name="uq_tasks_loop_worker"),
     CheckConstraint(
         "state IN (" + ", ".join(f"'{state.value}'" for state in TaskState) + ")",
         name="known_state",
     ),
-    Index("ix_tasks_worker_state", "worker_id", "state"),
+    Index("ix_tasks_worker_state", "worker_pk", "state"),
     Index("ix_tasks_state_lease", "state", "lease_until"),
 )
 
