@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from handloop import __version__
 
 if TYPE_CHECKING:
-    from handloop.feedback.export import ExportResult
+    from handloop.feedback.export_result import ExportResult
     from handloop.feedback.mappings import Mapping
     from handloop.feedback.options import ExportOptions
     from handloop.feedback.sources import OutputSource

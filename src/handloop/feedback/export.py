@@ -7,19 +7,18 @@ moved into place unless rows were written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
 from handloop.feedback.card import dataset_card
+from handloop.feedback.export_result import ExportResult
 from handloop.feedback.mappings import Mapping
 from handloop.feedback.options import ExportOptions, split_of
-from handloop.feedback.pipeline import ChunkResult, item_pairs, run_chunks
+from handloop.feedback.pipeline import item_pairs, run_chunks
 from handloop.feedback.problems import ExportInputError
 from handloop.feedback.sources import OutputSource
-from handloop.feedback.stats import StatsCollector
 from handloop.feedback.tidy import TIDY_SCHEMA
 from handloop.feedback.writers import SPLITS, Sink, open_sink
 
@@ -30,30 +29,6 @@ class Progress(Protocol):
     def start(self, total: int) -> None: ...
 
     def advance(self, done: int) -> None: ...
-
-
-@dataclass
-class ExportResult:
-    path: Path
-    outputs: int = 0
-    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
-    invalid_files: list[str] = field(default_factory=list)
-    invalid_file_count: int = 0
-    matched_answers: int = 0
-    loops_without_output: int = 0  # store source: unfinished loops have no output yet
-    stats: StatsCollector = field(default_factory=StatsCollector)
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.rows.values())
-
-    def add(self, chunk: ChunkResult) -> None:
-        self.outputs += chunk.outputs
-        self.invalid_file_count += chunk.invalid_file_count
-        self.invalid_files.extend(chunk.invalid_files[: max(0, 20 - len(self.invalid_files))])
-        self.matched_answers += chunk.matched_answers
-        self.loops_without_output += chunk.loops_without_output
-        self.stats.merge(chunk.stats)
 
 
 class _Batcher:

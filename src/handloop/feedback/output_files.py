@@ -14,6 +14,9 @@ from typing import Any
 from handloop.domain import json_values
 from handloop.errors import ValidationError
 
+# The name A2I gives every loop's output file.
+OUTPUT_NAME = "output.json"
+
 
 class NotAnOutput(Exception):
     """The bytes are not an A2I output document; the message says why."""

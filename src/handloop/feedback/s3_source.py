@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from handloop.feedback.output_files import OUTPUT_NAME
 from handloop.feedback.problems import ExportInputError
-from handloop.feedback.sources import OUTPUT_NAME
 
 
 @dataclass

@@ -14,10 +14,8 @@ from typing import Any, Protocol
 
 from handloop.domain.json_values import check_text
 from handloop.errors import ValidationError
-from handloop.feedback.output_files import printable
+from handloop.feedback.output_files import OUTPUT_NAME, printable
 from handloop.feedback.problems import ExportInputError
-
-OUTPUT_NAME = "output.json"
 
 
 class OutputSource(Protocol):

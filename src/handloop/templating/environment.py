@@ -3,6 +3,7 @@ Ground Truth filters, objects and arrays printed as JSON, and resource limits.""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections.abc import Callable
@@ -185,3 +186,9 @@ class GroundTruthEnvironment(Environment):
                 tag.node_class = timed(node_class)  # type: ignore[attr-defined]
         for name, filter_ in self.filters.items():
             self.filters[name] = limited(name, filter_)
+
+
+@functools.cache
+def environment() -> GroundTruthEnvironment:
+    """The one shared environment (filters and tags are read-only after construction)."""
+    return GroundTruthEnvironment()

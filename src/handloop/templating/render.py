@@ -9,11 +9,8 @@ from liquid import BoundTemplate
 from liquid.exceptions import LiquidError, ResourceLimitError
 
 from handloop.errors import ValidationError
-from handloop.templating.environment import (
-    GRANT_READ_ACCESS,
-    GrantReadAccess,
-    GroundTruthEnvironment,
-)
+from handloop.templating.environment import GRANT_READ_ACCESS, GrantReadAccess, environment
+from handloop.templating.syntax import check_syntax
 
 
 class TemplateRenderError(ValidationError):
@@ -29,12 +26,6 @@ class TemplateRenderError(ValidationError):
 
 def _too_deep() -> TemplateRenderError:
     return TemplateRenderError("resource limit: the template nests too deeply", limit=True)
-
-
-@functools.cache
-def environment() -> GroundTruthEnvironment:
-    """The one shared environment (filters and tags are read-only after construction)."""
-    return GroundTruthEnvironment()
 
 
 def _line_of(exc: LiquidError) -> int | None:
@@ -65,8 +56,6 @@ def parse(source: str) -> BoundTemplate:
         error = error_from(exc)
         if error.line is None:
             # The parser could not place it; the syntax checker's search can.
-            from handloop.templating.syntax import check_syntax
-
             problems = check_syntax(source)
             line = problems[0].line if problems else None
             error = TemplateRenderError(error.message, line, limit=error.limit)

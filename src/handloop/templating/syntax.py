@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from liquid import Environment
 from liquid.exceptions import LiquidError
 
-from handloop.templating.render import environment
+from handloop.templating.environment import environment
 
 _BLOCK_TAGS = {"if", "unless", "case", "for", "capture", "tablerow", "comment", "raw"}
 _TAG = re.compile(r"{%-?\s*(\w+)")
