@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from handloop.cli.options import data_dir_option, database_url_option, fail, loa
 from handloop.errors import HandloopError
 from handloop.services import Services, open_services
 from handloop.services.access_keys import NewAccessKey
+from handloop.settings import Settings
 
 
 def print_first_key(key: NewAccessKey, *, as_json: bool = False) -> None:
@@ -105,14 +107,18 @@ def serve(
         _seed_demo(services)
     click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(services),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        lifespan="on",
-    )
+    uvicorn.run(create_app(services), **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `handloop serve` runs uvicorn; the test suite's in-process servers use the same."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "lifespan": "on",
+    }
 
 
 def _seed_demo(services: Services) -> None:
