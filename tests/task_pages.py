@@ -17,18 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from tests.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS  # still importable from here
+
 STATIC = Path(__file__).resolve().parent.parent / "src" / "handloop" / "web" / "static"
 CROWD_SCRIPT = re.compile(r"https://assets\.crowd\.aws/crowd-html-elements(?:-v2)?\.js")
 CROWD_CSS = re.compile(r"https://assets\.crowd\.aws/css/crowd-html-elements[\w-]*\.css")
 SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # Recorded inside the frame before the template runs: answers, errors and readiness.
 PROBE = """<script>
