@@ -11,6 +11,10 @@ import pytest
 
 from tests.support import LiveServer, create_postgres_database, drop_postgres_database
 
+# Every server, command and service the tests start (in this process or a subprocess) hashes
+# passwords with argon2's cheapest parameters; tests/test_password_hashes.py checks that a
+# deployment's default is RFC 9106's.
+os.environ["HANDLOOP_INSECURE_CHEAP_PASSWORD_HASHES"] = "true"
 POSTGRES_URL = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

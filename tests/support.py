@@ -61,11 +61,22 @@ def run_cli(
     done: list[Result] = []
 
     def invoke() -> None:
-        done.append(
-            CliRunner().invoke(
-                main, list(args), input=input, env=env, prog_name="handloop", catch_exceptions=True
+        # A command in a process of its own would find AWS credentials in its environment
+        # afresh; boto3's default session keeps the first it found.
+        saved, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None
+        try:
+            done.append(
+                CliRunner().invoke(
+                    main,
+                    list(args),
+                    input=input,
+                    env=env,
+                    prog_name="handloop",
+                    catch_exceptions=True,
+                )
             )
-        )
+        finally:
+            boto3.DEFAULT_SESSION = saved
 
     # In a thread of its own, where no event loop runs (Playwright's sync API keeps one
     # running in the main thread while a browser is open).

@@ -144,7 +144,7 @@ def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
 
 
 def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, db_url: str | None) -> None:
-    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
+    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
     rng = random.Random(20261128)
     try:
         flow = make_flow(server, "crash", "crash", FORM, task_count=3)

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Failed portal sign-ins allowed per address and per email in 15 minutes "
         "(counted in the database: one limit for all server processes).",
     )
+    insecure_cheap_password_hashes: bool = Field(
+        default=False,
+        description="Hash new worker passwords with argon2id's cheapest parameters instead of "
+        "RFC 9106's (3 passes over 64 MiB): insecure, for test suites only, never a "
+        "deployment.",
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a webhook delivery waits for the receiver."
     )

@@ -103,6 +103,12 @@ def serve(
     if key is not None:
         print_first_key(key)
     settings = services.settings
+    if settings.insecure_cheap_password_hashes:
+        click.echo(
+            "Warning: HANDLOOP_INSECURE_CHEAP_PASSWORD_HASHES is on: new worker passwords are "
+            "hashed for a test suite, not for a deployment.",
+            err=True,
+        )
     if demo:
         _seed_demo(services)
     click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
