@@ -23,6 +23,11 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## test-fast: the edit-run loop: no lint, no browser, no `slow` test
+.PHONY: test-fast
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
 ## lint: ruff (lint + format check), mypy, and the layer contract
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench

@@ -85,6 +85,7 @@ def test_invalid_setting_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # two `handloop serve` processes
 def test_serve_prints_the_first_key_once_on_a_fresh_data_dir(tmp_path: Path) -> None:
     live = LiveServer(data_dir=tmp_path / "data", in_process=False).start()
     live.stop()
