@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# pytest-xdist: one worker per core, each taking whole modules (their servers and browsers
+# start once) in the order collected (tests/conftest.py puts the slow ones first).
+# TEST_WORKERS= runs the tests one at a time in this process.
+TEST_WORKERS ?= -n auto --dist loadscope --no-loadscope-reorder
 
 .PHONY: run serve test lint fmt bench conformance screenshots clean
 
@@ -21,12 +25,12 @@ run: $(BIN)/.installed
 
 ## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
 test: $(BIN)/.installed lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## test-fast: the edit-run loop: no lint, no browser, no `slow` test
 .PHONY: test-fast
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 ## lint: ruff (lint + format check), mypy, and the layer contract
 lint: $(BIN)/.installed
