@@ -24,10 +24,11 @@ run: $(BIN)/.installed
 	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 ## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
+## and the coverage report, which fails below fail_under in pyproject.toml
 test: $(BIN)/.installed lint
-	$(BIN)/python -m pytest $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
-## test-fast: the edit-run loop: no lint, no browser, no `slow` test
+## test-fast: the edit-run loop: no lint, no coverage, no browser, no `slow` test
 .PHONY: test-fast
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest $(TEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
