@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
-# pytest-xdist: one worker per core, each taking whole modules (their servers and browsers
-# start once) in the order collected (tests/conftest.py puts the slow ones first).
-# TEST_WORKERS= runs the tests one at a time in this process.
-TEST_WORKERS ?= -n auto --dist loadscope --no-loadscope-reorder
+# pytest-xdist workers, each taking whole modules (their servers and browsers start once) in
+# the order collected (tests/conftest.py puts the slow ones first). The tests wait on
+# servers and browsers often enough that three beat two even on two cores; more do not
+# help, as the longest module takes a third of the run. TEST_WORKERS= runs the tests one
+# at a time in this process.
+TEST_WORKERS ?= -n 3 --dist loadscope --no-loadscope-reorder
 
 .PHONY: run serve test lint fmt bench conformance screenshots clean
 
