@@ -15,16 +15,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from tests.chromium import launch  # HANDLOOP_TEST_CHROMIUM, else Debian's chromium
+
 from workers import PASSWORD, free_port, make_flow_with_loops, prepare, serve
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEMPLATE = "<crowd-form><input name='label'></crowd-form>"
 MEASURE = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
@@ -71,7 +66,7 @@ def main() -> None:
         try:
             make_flow_with_loops(url, key, "page", args.runs, TEMPLATE)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = launch(p)
                 page = browser.new_page()
                 page.add_init_script(READY_PROBE)
                 page.goto(f"{url}/signin")

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from handloop.templating import render_template
-from tests.task_pages import CHROMIUM_ARGS, TaskPages, block_other_hosts, task_pages
+from tests.chromium import launch
+from tests.task_pages import TaskPages, block_other_hosts, task_pages
 
 CORPUS = Path(__file__).resolve().parent / "conformance"
 FILL = (Path(__file__).resolve().parent / "conformance_fill.js").read_text()
@@ -284,7 +285,7 @@ def browser_context() -> Iterator[tuple[Any, TaskPages]]:
     from playwright.sync_api import sync_playwright
 
     with task_pages() as pages, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             block_other_hosts(context, pages.origin)

@@ -12,16 +12,8 @@ from typing import Any
 import httpx
 
 from handloop.domain.output_layout import split_s3_uri
+from tests.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS  # still importable from here
 from tests.support import LiveServer
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

@@ -1,13 +1,17 @@
-"""Test support: a live `handloop serve` in a subprocess, and boto3 clients pointed at it."""
+"""Test support: live handloop servers (in this process, or `handloop serve` in a subprocess
+where the process is the point), the CLI, and boto3 clients pointed at a server."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +21,12 @@ from typing import Any
 import boto3
 import httpx
 from botocore.config import Config
+from click.testing import CliRunner, Result
 
 HANDLOOP = [sys.executable, "-m", "handloop"]
+# CliRunner swaps the process's stdin, stdout, stderr and environment while a command runs:
+# one command at a time, whichever thread calls.
+_CLI_LOCK = threading.Lock()
 
 
 def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
@@ -45,6 +53,48 @@ def free_port() -> int:
 def run_cli(
     *args: str, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``handloop ARGS`` run in this process through click's CliRunner (no interpreter start
+    per command), answered as a finished subprocess would be: exit status, stdout, stderr.
+    An exception the command lets escape is printed to stderr as Python would print it."""
+    from handloop.cli import main
+
+    done: list[Result] = []
+
+    def invoke() -> None:
+        # A command in a process of its own would find AWS credentials in its environment
+        # afresh; boto3's default session keeps the first it found.
+        saved, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None
+        try:
+            done.append(
+                CliRunner().invoke(
+                    main,
+                    list(args),
+                    input=input,
+                    env=env,
+                    prog_name="handloop",
+                    catch_exceptions=True,
+                )
+            )
+        finally:
+            boto3.DEFAULT_SESSION = saved
+
+    # In a thread of its own, where no event loop runs (Playwright's sync API keeps one
+    # running in the main thread while a browser is open).
+    with _CLI_LOCK:
+        thread = threading.Thread(target=invoke, name="handloop-cli")
+        thread.start()
+        thread.join()
+    [result] = done
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["handloop", *args], result.exit_code, result.stdout, stderr)
+
+
+def run_cli_process(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m handloop ARGS`` in a subprocess, for tests about the process itself."""
     return subprocess.run(
         [*HANDLOOP, *args],
         capture_output=True,
@@ -77,7 +127,13 @@ def drop_postgres_database(admin_url: str, url: str) -> None:
 
 @dataclass
 class LiveServer:
-    """A `handloop serve` process with its own data directory (and database)."""
+    """A handloop server on its own data directory (and database).
+
+    By default it runs in this process: the app `handloop serve` builds, served by uvicorn
+    in a thread, with the same settings (from ``env``). With ``in_process=False`` it is a
+    real `handloop serve` subprocess (``process``), for tests about the process: its output,
+    kill -9 and restart, several processes on one database.
+    """
 
     data_dir: Path
     database_url: str | None = None
@@ -86,6 +142,9 @@ class LiveServer:
     process: subprocess.Popen[str] | None = None
     first_key: dict[str, str] | None = None
     output: list[str] = field(default_factory=list)
+    in_process: bool = True
+    _uvicorn: Any = field(default=None, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -104,6 +163,82 @@ class LiveServer:
         return env
 
     def start(self) -> LiveServer:
+        if self.in_process:
+            self._start_thread()
+        else:
+            self._start_process()
+        return self
+
+    def stop(self) -> None:
+        if self.in_process:
+            self._stop_thread()
+        else:
+            self._stop_process()
+
+    def _start_thread(self) -> None:
+        import uvicorn
+
+        from handloop.app import create_app
+        from handloop.cli.server import uvicorn_options
+        from handloop.services import open_services
+        from handloop.settings import Settings
+
+        # What `handloop serve --port PORT` does with these HANDLOOP_* variables set.
+        given = {
+            name.removeprefix("HANDLOOP_").lower(): value
+            for name, value in self.env.items()
+            if name.startswith("HANDLOOP_")
+        }
+        settings = Settings(**{**given, "port": self.port})
+        services = open_services(settings, create=True)
+        key = services.access_keys.create_first()
+        if key is not None and self.first_key is None:
+            self.first_key = {
+                "AccessKeyId": key.access_key_id,
+                "SecretAccessKey": key.secret_access_key,
+            }
+        # Logging is left to pytest, which shows a failing test's server log.
+        config = uvicorn.Config(create_app(services), **uvicorn_options(settings), log_config=None)
+        server = uvicorn.Server(config)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((settings.host, self.port))
+        except OSError:
+            sock.close()
+            services.close()
+            raise
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"handloop-{self.port}", daemon=True
+        )
+        thread.start()
+        self._uvicorn, self._thread = server, thread
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive():
+                sock.close()
+                self._uvicorn = self._thread = None
+                raise RuntimeError("the in-process server did not start; see the log above")
+            if time.monotonic() > deadline:
+                self._stop_thread()
+                raise RuntimeError("the in-process server did not start in 60 s")
+            time.sleep(0.01)
+
+    def _stop_thread(self) -> None:
+        server, thread = self._uvicorn, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(timeout=30)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(timeout=30)
+        self._uvicorn = self._thread = None
+        # The app freezes what start-up made (gc.freeze), right for a server process; in the
+        # test process it would keep every earlier server's objects for the whole session.
+        gc.unfreeze()
+
+    def _start_process(self) -> None:
         log = open(self.data_dir.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [*HANDLOOP, "serve", "--port", str(self.port)],
@@ -123,9 +258,8 @@ class LiveServer:
                 time.sleep(0.1)
         else:
             raise RuntimeError("handloop serve did not answer in 60 s")
-        return self
 
-    def stop(self) -> None:
+    def _stop_process(self) -> None:
         if self.process is not None:
             self.process.terminate()
             try:

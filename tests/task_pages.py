@@ -17,17 +17,10 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from handloop.web.frame import frame_document
+from tests.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS  # still importable from here
 
 STATIC = Path(__file__).resolve().parent.parent / "src" / "handloop" / "web" / "static"
 SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # Recorded inside the frame before the template runs: answers, errors and readiness.
 PROBE = """<script>

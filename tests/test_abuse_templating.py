@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.portal_support import CHROMIUM_ARGS, add_worker, make_flow, wait_for
+from tests.chromium import launch
+from tests.portal_support import add_worker, make_flow, wait_for
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.abuse
@@ -250,7 +251,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -85,14 +85,15 @@ def test_invalid_setting_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # two `handloop serve` processes
 def test_serve_prints_the_first_key_once_on_a_fresh_data_dir(tmp_path: Path) -> None:
-    live = LiveServer(data_dir=tmp_path / "data").start()
+    live = LiveServer(data_dir=tmp_path / "data", in_process=False).start()
     live.stop()
     printed = "".join(live.output)
     match = re.search(r"aws_access_key_id\s+= (\S+)\s+aws_secret_access_key = (\S+)", printed)
     assert match, printed
     key = {"AccessKeyId": match[1], "SecretAccessKey": match[2]}
-    again = LiveServer(data_dir=tmp_path / "data").start()
+    again = LiveServer(data_dir=tmp_path / "data", in_process=False).start()
     try:
         assert again.client("sts", key).get_caller_identity()["UserId"] == key["AccessKeyId"]
     finally:

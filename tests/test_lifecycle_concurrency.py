@@ -129,7 +129,9 @@ def check_invariants(server: LiveServer, names: list[str], task_count: int) -> N
 def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
     tmp_path: Path, db_url: str | None
 ) -> None:
-    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
+    # A server process of its own: 32 worker threads in this process would otherwise share
+    # one interpreter with the server they load.
+    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
     try:
         flow = make_flow(server, "crowd", "crowd", FORM, task_count=3)
         names = start_loops(server, flow, 500)
@@ -142,7 +144,7 @@ def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
 
 
 def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, db_url: str | None) -> None:
-    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
+    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
     rng = random.Random(20261128)
     try:
         flow = make_flow(server, "crash", "crash", FORM, task_count=3)
@@ -168,8 +170,8 @@ def test_two_servers_on_one_postgresql_share_the_work(tmp_path: Path, db_url: st
         pytest.skip("several server processes share a database only on PostgreSQL")
     from sqlalchemy import create_engine, text
 
-    first = LiveServer(data_dir=tmp_path / "data", database_url=db_url).start()
-    second = LiveServer(data_dir=tmp_path / "data", database_url=db_url)
+    first = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
+    second = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False)
     try:
         second.first_key = first.default_key
         second.start()

@@ -116,10 +116,12 @@ def test_a_lease_that_runs_out_returns_the_task(fast: LiveServer) -> None:
 
 
 def test_availability_expiry_fails_the_loop(fast: LiveServer) -> None:
-    flow = make_flow(fast, "expiring", "expiring", FORM, lifetime=30)
+    # TaskAvailabilityLifetimeInSeconds=60 is two seconds at this scale, all counted from the
+    # start: the worker signs in (a password hash, slow on a loaded machine) beforehand.
+    flow = make_flow(fast, "expiring", "expiring", FORM, lifetime=60)
     add_worker(fast, "e1@example.com", "expiring")
-    start(fast, flow, "expire-1")
     worker = PortalClient(fast, "e1@example.com")
+    start(fast, flow, "expire-1")
     task = worker.claim("expiring")
     assert task is not None
     a2i = fast.client("sagemaker-a2i-runtime")

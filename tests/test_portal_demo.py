@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from handloop.services.demo import DEMO_EMAIL, DEMO_FLOW
 from tests.portal_support import PortalClient, wait_for
 from tests.support import HANDLOOP, LiveServer, free_port
@@ -37,6 +39,7 @@ def stop(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=30)
 
 
+@pytest.mark.slow  # `handloop serve --demo` started twice
 def test_the_demo_can_be_clicked_through_and_survives_a_restart(tmp_path: Path) -> None:
     data_dir, port = tmp_path / "data", free_port()
     process, lines = serve_demo(data_dir, port)

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from handloop.services.demo import RANKING_TEMPLATE, demo_input
-from tests.portal_support import CHROMIUM_ARGS, add_worker, make_flow, read_output, wait_for
+from tests.chromium import launch
+from tests.portal_support import add_worker, make_flow, read_output, wait_for
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -189,6 +189,7 @@ def test_an_invitation_signs_a_worker_up_once(strict: LiveServer) -> None:
         assert again.status_code == 400 and "not valid" in again.text
 
 
+@pytest.mark.slow  # waits out the portal's 5 s cache of the allowed addresses, twice
 def test_the_workforce_cidrs_guard_the_portal(strict: LiveServer) -> None:
     sm = strict.client("sagemaker")
     sm.update_workforce(WorkforceName="default", SourceIpConfig={"Cidrs": ["10.0.0.0/8"]})

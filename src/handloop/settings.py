@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         "(X-Forwarded-For) and scheme (X-Forwarded-Proto); empty trusts no one, so those "
         "headers are ignored.",
     )
+    insecure_cheap_password_hashes: bool = Field(
+        default=False,
+        description="Hash new worker passwords with argon2id's cheapest parameters instead of "
+        "RFC 9106's (3 passes over 64 MiB): insecure, for test suites only, never a "
+        "deployment.",
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

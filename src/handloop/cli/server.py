@@ -132,18 +132,26 @@ def serve(
     if key is not None:
         print_first_key(key)
     settings = services.settings
+    if settings.insecure_cheap_password_hashes:
+        click.echo(
+            "Warning: HANDLOOP_INSECURE_CHEAP_PASSWORD_HASHES is on: new worker passwords are "
+            "hashed for a test suite, not for a deployment.",
+            err=True,
+        )
     if demo:
         _seed_demo(services)
     click.echo(f"handloop {settings.effective_public_url}  (data: {settings.data_dir})", err=True)
     sys.stdout.flush()
-    uvicorn.run(create_app(services), **server_options(settings))
+    uvicorn.run(create_app(services), **uvicorn_options(settings))
 
 
-def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options for a deployment. uvicorn on its own believes X-Forwarded-For and
-    X-Forwarded-Proto from 127.0.0.1; handloop believes them only from the proxies
-    ``HANDLOOP_TRUSTED_PROXIES`` names, so the client address the portal checks (workforce
-    CIDRs, sign-in limits) and the scheme it sees (Secure cookies) cannot be forged."""
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `handloop serve` runs uvicorn (the test suite's in-process servers too).
+
+    uvicorn on its own believes X-Forwarded-For and X-Forwarded-Proto from 127.0.0.1;
+    handloop believes them only from the proxies ``HANDLOOP_TRUSTED_PROXIES`` names, so the
+    client address the portal checks (workforce CIDRs, sign-in limits) and the scheme it
+    sees (Secure cookies) cannot be forged."""
     trusted = settings.trusted_proxy_list
     return {
         "host": settings.host,

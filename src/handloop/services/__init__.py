@@ -113,7 +113,12 @@ def open_services(
             time_scale=settings.task_time_scale,
             issuer=settings.effective_public_url,
         ),
-        workers=Workers(db, clock, invitation_hours=settings.invitation_hours),
+        workers=Workers(
+            db,
+            clock,
+            invitation_hours=settings.invitation_hours,
+            insecure_cheap_hashes=settings.insecure_cheap_password_hashes,
+        ),
         sessions=Sessions(db, clock, hours=settings.session_hours),
         sign_ins=SignInLimits(db, clock, settings.sign_in_attempts),
         events=Events(

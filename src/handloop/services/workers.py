@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,8 @@ from handloop.store.tables import workers as workers_table
 BUILT_IN = "Cognito"  # A2I's identityProviderType for a workforce's own sign-in
 MIN_PASSWORD = 8
 # Verifying against this keeps unknown emails as slow as wrong passwords.
-_DUMMY_HASH = PasswordHasher().hash("not a password of anyone")
+_DUMMY_PASSWORD = "not a password of anyone"
+_DUMMY_HASH = PasswordHasher().hash(_DUMMY_PASSWORD)
 
 
 def token_digest(token: str) -> str:
@@ -103,10 +104,21 @@ def load_worker(conn: Connection, **where: Any) -> Worker | None:
 
 
 class Workers:
-    def __init__(self, db: Database, clock: Clock, *, invitation_hours: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        invitation_hours: float,
+        insecure_cheap_hashes: bool = False,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._hasher = PasswordHasher()
+        self._dummy_hash = _DUMMY_HASH
+        if insecure_cheap_hashes:  # test suites only: see Settings.insecure_cheap_password_hashes
+            self._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+            self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
         self._invitation_us = int(invitation_hours * 3600 * 1_000_000)
 
     # -- provisioning (CLI, demo) ------------------------------------------------------------
@@ -273,7 +285,7 @@ class Workers:
         )
         worker, hashed = found
         try:
-            self._hasher.verify(hashed or _DUMMY_HASH, password)
+            self._hasher.verify(hashed or self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
             raise NotSignedIn("Wrong email or password.") from None
         if worker is None or hashed is None:
