@@ -113,9 +113,11 @@ def split_uri(uri: str, what: str = "S3 URI", *, key_required: bool = True) -> t
     if not uri.startswith("s3://"):
         raise ValidationError(f"{what} '{_shown(uri)}' is not an s3:// URI.")
     bucket, slash, key = uri[len("s3://") :].partition("/")
-    check_bucket(bucket, f"The bucket of {what}")
+    # "The output URI" reads "the output URI" mid-sentence; "S3 URI" stays as it is.
+    inner = what if what[1:2].isupper() else what[:1].lower() + what[1:]
+    check_bucket(bucket, f"The bucket of {inner}")
     if key or key_required:
         if not slash and key_required:
             raise ValidationError(f"{what} '{_shown(uri)}' names no object (s3://bucket/key).")
-        check_key(key, f"The key of {what}")
+        check_key(key, f"The key of {inner}")
     return bucket, key
