@@ -33,6 +33,9 @@ class Workforces:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Counts this process's changes, so a cache of workforce settings here (the portal's
+        # address check) sees them at once; other processes' changes reach it by expiry.
+        self.generation = 0
 
     def ensure_default(self, conn: Connection) -> None:
         """Create the built-in sign-in workforce when the deployment has none."""
@@ -67,7 +70,9 @@ class Workforces:
             assert new_id is not None
             return Workforce(new_id[0], name, config, now, now)
 
-        return await self._db.write(op)
+        created = await self._db.write(op)
+        self.generation += 1
+        return created
 
     async def get(self, name: str) -> Workforce:
         row = await self._db.read(
@@ -102,7 +107,9 @@ class Workforces:
             )
             return Workforce(row.id, row.name, config, row.created_at, now)
 
-        return await self._db.write(op)
+        updated = await self._db.write(op)
+        self.generation += 1
+        return updated
 
     async def delete(self, name: str) -> None:
         def op(conn: Connection) -> None:
@@ -114,3 +121,4 @@ class Workforces:
             conn.execute(workforces.delete().where(workforces.c.id == wf_id))
 
         await self._db.write(op)
+        self.generation += 1

@@ -194,22 +194,28 @@ async def sign_in(request: Request, email: str, password: str) -> tuple[Worker, 
 
 
 class AddressCheck:
-    """Refuses portal requests from outside the workforce's SourceIpConfig CIDRs."""
+    """Refuses portal requests from outside the workforce's SourceIpConfig CIDRs.
+
+    The CIDRs are cached: a change made through this process applies to the next request,
+    one made through another process sharing the database within ``CACHE_SECONDS``."""
 
     CACHE_SECONDS = 5.0
 
     def __init__(self, services: Services) -> None:
         self._services = services
         self._loaded = 0.0
+        self._generation = -1
         self._networks: list[Any] = []
 
     async def check(self, request: Request) -> None:
         now = time.monotonic()
-        if now - self._loaded > self.CACHE_SECONDS:
-            forces = await self._services.workforces.list_all()
+        workforces = self._services.workforces
+        if now - self._loaded > self.CACHE_SECONDS or workforces.generation != self._generation:
+            generation = workforces.generation
+            forces = await workforces.list_all()
             cidrs = [c for f in forces for c in f.config.get("SourceIpConfig", {}).get("Cidrs", [])]
             self._networks = [ipaddress.ip_network(c, strict=False) for c in cidrs]
-            self._loaded = now
+            self._loaded, self._generation = now, generation
         if not self._networks:
             return
         try:
