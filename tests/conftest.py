@@ -28,9 +28,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store a module's tests run on: each module runs on every backend."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def database_url(backend: str) -> Iterator[str | None]:
     """None for SQLite in the data directory, else a fresh PostgreSQL database's URL."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield None
         return
     assert POSTGRES_URL is not None
@@ -41,11 +47,54 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         drop_postgres_database(POSTGRES_URL, url)
 
 
+class SessionServers:
+    """One server per backend for the whole session (per pytest-xdist worker), started
+    when a module first asks for it."""
+
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._running: dict[str, tuple[LiveServer, str | None]] = {}
+
+    def get(self, backend: str) -> LiveServer:
+        if backend not in self._running:
+            url = None
+            if backend != "sqlite":
+                assert POSTGRES_URL is not None
+                url = create_postgres_database(POSTGRES_URL)
+            live = LiveServer(data_dir=self._base / backend / "data", database_url=url)
+            self._running[backend] = (live.start(), url)
+        return self._running[backend][0]
+
+    def stop(self) -> None:
+        for live, url in self._running.values():
+            live.stop()
+            if url is not None and POSTGRES_URL is not None:
+                drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture(scope="session")
+def session_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionServers]:
+    servers = SessionServers(tmp_path_factory.mktemp("session-server"))
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
 @pytest.fixture(scope="module")
 def server(
-    database_url: str | None, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    backend: str,
+    session_servers: SessionServers,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
-    """A running `handloop serve` shared by one test module (per backend)."""
+    """A running `handloop serve` for one test module (per backend). A module marked
+    ``shared_server`` gets the session's server instead: for tests that neither need a
+    fresh deployment nor change what others see (workforce, webhooks, keys, quotas)."""
+    if request.node.get_closest_marker("shared_server"):
+        yield session_servers.get(backend)
+        return
+    database_url = request.getfixturevalue("database_url")
     base = tmp_path_factory.mktemp("server")
     live = LiveServer(data_dir=base / "data", database_url=database_url).start()
     try:

@@ -17,7 +17,7 @@ from tests.chromium import launch
 from tests.portal_support import add_worker, make_flow, wait_for
 from tests.support import LiveServer
 
-pytestmark = pytest.mark.abuse
+pytestmark = [pytest.mark.abuse, pytest.mark.shared_server]
 
 ROLE = "arn:aws:iam::123456789012:role/handloop"
 

@@ -16,7 +16,7 @@ from handloop.blobs import LocalBlobStore
 from tests.api_fixtures import input_content, make_flow, unique
 from tests.support import LiveServer, error_of
 
-pytestmark = pytest.mark.abuse
+pytestmark = [pytest.mark.abuse, pytest.mark.shared_server]
 
 BUCKET = "abuse-bucket"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

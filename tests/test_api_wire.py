@@ -6,6 +6,8 @@ import pytest
 
 from tests.support import LiveServer, signed_call
 
+pytestmark = pytest.mark.shared_server
+
 SCOPE = "x/20260101/us-east-1/sagemaker/aws4_request"
 SAGEMAKER = {
     "X-Amz-Target": "SageMaker.CreateWorkteam",

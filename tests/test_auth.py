@@ -11,6 +11,8 @@ import pytest
 
 from tests.support import LiveServer, error_of
 
+pytestmark = pytest.mark.shared_server
+
 
 @pytest.fixture
 def clock_offset(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:

@@ -7,9 +7,12 @@ import time
 import uuid
 
 import boto3
+import pytest
 
 from tests.api_fixtures import ITEM, TEMPLATE, cognito_members
 from tests.support import LiveServer
+
+pytestmark = pytest.mark.shared_server
 
 
 def test_notebook_calls_run_unchanged(server: LiveServer) -> None:

@@ -14,6 +14,8 @@ import pytest
 from handloop.blobs import LocalBlobStore
 from tests.support import LiveServer
 
+pytestmark = pytest.mark.shared_server
+
 BUCKET = "presigned-bucket"
 KEY = "results/flow/ü a+b.json"
 CONTENT = b'{"humanLoopName": "presigned"}'

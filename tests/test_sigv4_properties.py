@@ -36,6 +36,8 @@ from handloop.errors import AuthError
 from handloop.protocols.sigv4 import SigV4Verifier
 from tests.support import LiveServer
 
+pytestmark = pytest.mark.shared_server
+
 KEY, OTHER_KEY = "HLPROPERTYKEY0000001", "HLPROPERTYKEY0000002"
 SECRETS = {KEY: "secret/one+ABCDEFGHIJ0123456789abcdefghij", OTHER_KEY: "secret-two"}
 REGION = "us-east-1"

@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 from handloop.blobs import LocalBlobStore
 from tests.support import LiveServer
 
+pytestmark = pytest.mark.shared_server
+
 ROLE = "arn:aws:iam::123456789012:role/handloop"
 TEMPLATE = (
     '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>\n'
