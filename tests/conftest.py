@@ -96,11 +96,8 @@ def server(
         return
     database_url = request.getfixturevalue("database_url")
     base = tmp_path_factory.mktemp("server")
-    live = LiveServer(data_dir=base / "data", database_url=database_url).start()
-    try:
+    with LiveServer(data_dir=base / "data", database_url=database_url) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture

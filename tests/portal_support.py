@@ -74,6 +74,15 @@ def make_flow(
     return arn
 
 
+def start_item_loop(server: LiveServer, flow_arn: str, name: str) -> None:
+    """Start loop ``name`` on the flow with the input ``{"item": name}``."""
+    server.client("sagemaker-a2i-runtime").start_human_loop(
+        HumanLoopName=name,
+        FlowDefinitionArn=flow_arn,
+        HumanLoopInput={"InputContent": json.dumps({"item": name})},
+    )
+
+
 def add_worker(server: LiveServer, email: str, group: str, password: str = "password123") -> None:
     result = server.cli(
         "workers", "add", email, "--group", group, "--password-stdin", input=password + "\n"

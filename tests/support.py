@@ -175,6 +175,12 @@ class LiveServer:
         else:
             self._stop_process()
 
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def _start_thread(self) -> None:
         import uvicorn
 

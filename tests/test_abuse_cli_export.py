@@ -194,14 +194,11 @@ def test_init_makes_the_data_directory_private(tmp_path: Path, shared_umask: Non
 def test_serve_keeps_the_database_and_its_journal_private(
     tmp_path: Path, shared_umask: None
 ) -> None:
-    live = LiveServer(data_dir=tmp_path / "data").start()
-    try:
+    with LiveServer(data_dir=tmp_path / "data") as live:
         live.new_key()  # a write: the WAL and its index are in use
         files = sorted(p.name for p in live.data_dir.iterdir())
         assert {"handloop.db", "handloop.db-wal", "handloop.db-shm"} <= set(files), files
         modes = {name: _mode(live.data_dir / name) for name in files}
-    finally:
-        live.stop()
     assert _mode(live.data_dir) == 0o700
     assert modes == dict.fromkeys(files, 0o600)
 

@@ -9,7 +9,6 @@ seen; the services on a fake clock where that is faster. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,14 @@ from handloop.errors import ResourceNotFound, TaskGone
 from handloop.services.scheduler import Scheduler
 from handloop.store.tables import events, human_loops, tasks
 from tests.lifecycle_support import Harness, fresh_harness
-from tests.portal_support import PortalClient, add_worker, loop_status, make_flow, wait_for
+from tests.portal_support import (
+    PortalClient,
+    add_worker,
+    loop_status,
+    make_flow,
+    start_item_loop,
+    wait_for,
+)
 from tests.support import LiveServer
 
 SCALE = 30
@@ -40,26 +46,15 @@ def fast(
     """A server whose task clock runs 30 times fast and which gives up an output write
     after two attempts (one second apart)."""
     base: Path = tmp_path_factory.mktemp("abuse-lifecycle")
-    live = LiveServer(
+    with LiveServer(
         data_dir=base / "data",
         database_url=database_url,
         extra_env={
             "HANDLOOP_TASK_TIME_SCALE": str(SCALE),
             "HANDLOOP_OUTPUT_WRITE_ATTEMPTS": "2",
         },
-    ).start()
-    try:
+    ) as live:
         yield live
-    finally:
-        live.stop()
-
-
-def start(server: LiveServer, flow_arn: str, name: str) -> None:
-    server.client("sagemaker-a2i-runtime").start_human_loop(
-        HumanLoopName=name,
-        FlowDefinitionArn=flow_arn,
-        HumanLoopInput={"InputContent": json.dumps({"item": name})},
-    )
 
 
 def set_loop_column(server: LiveServer, name: str, column: str, value: str) -> None:
@@ -91,7 +86,7 @@ def test_submit_after_the_lease_ran_out_is_409_and_the_worker_may_take_it_again(
     flow = make_flow(fast, "late", "late", FORM, time_limit=30)
     add_worker(fast, "late1@example.com", "late")
     add_worker(fast, "late2@example.com", "late")
-    start(fast, flow, "late-1")
+    start_item_loop(fast, flow, "late-1")
     slow, other = PortalClient(fast, "late1@example.com"), PortalClient(fast, "late2@example.com")
     task = slow.claim("late")
     assert task is not None
@@ -111,7 +106,7 @@ def test_submit_after_the_lease_ran_out_is_409_and_the_worker_may_take_it_again(
 def test_submit_and_get_after_stop_are_409(fast: LiveServer) -> None:
     flow = make_flow(fast, "stopped", "stopped", FORM)
     add_worker(fast, "stopped@example.com", "stopped")
-    start(fast, flow, "stopped-1")
+    start_item_loop(fast, flow, "stopped-1")
     worker = PortalClient(fast, "stopped@example.com")
     task = worker.claim("stopped")
     assert task is not None
@@ -129,7 +124,7 @@ def test_a_worker_out_of_the_team_cannot_answer_the_task_they_hold(fast: LiveSer
     flow = make_flow(fast, "members", "members", FORM, task_count=2)
     for who in ("leaver", "moved", "stayer"):
         add_worker(fast, f"{who}@example.com", "members")
-    start(fast, flow, "members-1")
+    start_item_loop(fast, flow, "members-1")
     leaver, moved, stayer = (
         PortalClient(fast, f"{who}@example.com") for who in ("leaver", "moved", "stayer")
     )
@@ -185,7 +180,7 @@ def test_a_loop_with_an_unreadable_input_never_wedges_a_workers_claims(
     flow = make_flow(fast, "poison", "poison", FORM)
     add_worker(fast, "poisoned@example.com", "poison")
     for name in [*POISONS, "poison-ok", "poison-late"]:
-        start(fast, flow, name)
+        start_item_loop(fast, flow, name)
     for name, content in POISONS.items():
         set_loop_column(fast, name, "input_content", content)
     worker = PortalClient(fast, "poisoned@example.com")
@@ -216,7 +211,7 @@ def test_a_loop_whose_output_cannot_be_written_ends_failed_and_its_flow_can_go(
     add_worker(fast, "unwritable@example.com", "unwritable")
     paths = {"unwritable-upper": "s3://UPPER_bucket/x", "unwritable-dots": "s3://b/../../x"}
     for name, path in paths.items():
-        start(fast, flow, name)
+        start_item_loop(fast, flow, name)
         set_loop_column(fast, name, "s3_output_path", path)
     worker = PortalClient(fast, "unwritable@example.com")
     for _ in paths:

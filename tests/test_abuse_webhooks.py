@@ -134,15 +134,12 @@ class FastReceiver:
 
 @pytest.fixture
 def live(database_url: str | None, tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(
+    with LiveServer(
         data_dir=tmp_path / "data",
         database_url=database_url,
         extra_env={"HANDLOOP_WEBHOOK_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)},
-    ).start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _start_and_stop(server: LiveServer, flow_arn: str, name: str) -> None:

@@ -287,12 +287,11 @@ def test_paging_250_loops_while_more_are_added(server: LiveServer, sagemaker: An
 def test_in_progress_quota(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> None:
-    live = LiveServer(
+    with LiveServer(
         data_dir=tmp_path_factory.mktemp("quota") / "data",
         database_url=None,
         extra_env={"HANDLOOP_MAX_IN_PROGRESS_LOOPS_PER_FLOW": "3"},
-    ).start()
-    try:
+    ) as live:
         client = live.client("sagemaker-a2i-runtime")
         flow = make_flow(live.client("sagemaker"))
         names = [start(client, flow) for _ in range(3)]
@@ -305,19 +304,14 @@ def test_in_progress_quota(
             assert time.monotonic() < deadline
             time.sleep(0.1)
         start(client, flow)  # a slot is free again
-    finally:
-        live.stop()
 
 
 def test_initializing_flow_refuses_loops(tmp_path_factory: pytest.TempPathFactory) -> None:
-    live = LiveServer(
+    with LiveServer(
         data_dir=tmp_path_factory.mktemp("init") / "data",
         extra_env={"HANDLOOP_FLOW_ACTIVATION_SECONDS": "30"},
-    ).start()
-    try:
+    ) as live:
         flow = make_flow(live.client("sagemaker"))
         code, _, message = error_of(lambda: start(live.client("sagemaker-a2i-runtime"), flow))
         assert code == "ValidationException"
         assert re.search("Initializing", message)
-    finally:
-        live.stop()

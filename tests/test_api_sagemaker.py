@@ -46,12 +46,11 @@ def test_human_task_ui_lifecycle(sagemaker: Any) -> None:
 
 
 def test_flow_definition_goes_initializing_then_active(server: LiveServer) -> None:
-    slow = LiveServer(
+    with LiveServer(
         data_dir=server.data_dir.parent / "slow-activation",
         database_url=None,
         extra_env={"HANDLOOP_FLOW_ACTIVATION_SECONDS": "1.5"},
-    ).start()
-    try:
+    ) as slow:
         client = slow.client("sagemaker")
         flow = make_flow(client)
         statuses = [
@@ -69,8 +68,6 @@ def test_flow_definition_goes_initializing_then_active(server: LiveServer) -> No
             )
         assert statuses[0] == "Initializing"
         assert statuses[-1] == "Active"
-    finally:
-        slow.stop()
 
 
 def test_flow_definition_describe_and_list(sagemaker: Any) -> None:

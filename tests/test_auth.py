@@ -129,19 +129,16 @@ def test_malformed_authorization_header(server: LiveServer) -> None:
 
 
 def test_revoked_key_is_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
-    live = LiveServer(
+    with LiveServer(
         data_dir=tmp_path_factory.mktemp("revoke") / "data",
         extra_env={"HANDLOOP_KEY_CACHE_SECONDS": "0"},
-    ).start()
-    try:
+    ) as live:
         key = live.new_key()
         client = live.client("sts", key)
         assert client.get_caller_identity()["UserId"] == key["AccessKeyId"]
         result = live.cli("keys", "revoke", key["AccessKeyId"])
         assert result.returncode == 0, result.stderr
         assert error_of(client.get_caller_identity)[0] == "InvalidClientTokenId"
-    finally:
-        live.stop()
 
 
 def test_tampered_body_is_refused(server: LiveServer) -> None:

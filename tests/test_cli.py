@@ -93,11 +93,8 @@ def test_serve_prints_the_first_key_once_on_a_fresh_data_dir(tmp_path: Path) -> 
     match = re.search(r"aws_access_key_id\s+= (\S+)\s+aws_secret_access_key = (\S+)", printed)
     assert match, printed
     key = {"AccessKeyId": match[1], "SecretAccessKey": match[2]}
-    again = LiveServer(data_dir=tmp_path / "data", in_process=False).start()
-    try:
+    with LiveServer(data_dir=tmp_path / "data", in_process=False) as again:
         assert again.client("sts", key).get_caller_identity()["UserId"] == key["AccessKeyId"]
-    finally:
-        again.stop()
     assert "aws_secret_access_key" not in "".join(again.output)
 
 

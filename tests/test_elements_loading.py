@@ -57,11 +57,8 @@ def test_a_page_of_unclosed_tags_is_framed_in_linear_time(tag: str) -> None:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(data_dir=Path(tmp_path_factory.mktemp("static")) / "data").start()
-    try:
+    with LiveServer(data_dir=Path(tmp_path_factory.mktemp("static")) / "data") as live:
         yield live
-    finally:
-        live.stop()
 
 
 def test_the_portal_serves_the_modules_to_the_sandboxed_frame(portal: LiveServer) -> None:

@@ -131,16 +131,13 @@ def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
 ) -> None:
     # A server process of its own: 32 worker threads in this process would otherwise share
     # one interpreter with the server they load.
-    server = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
-    try:
+    with LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False) as server:
         flow = make_flow(server, "crowd", "crowd", FORM, task_count=3)
         names = start_loops(server, flow, 500)
         emails = add_workers(server, "crowd", 32)
         answered = run_workers(server, emails, "crowd", release_every=23)()
         assert sum(answered) == 1500
         check_invariants(server, names, 3)
-    finally:
-        server.stop()
 
 
 def test_kill_9_at_random_points_loses_nothing(tmp_path: Path, db_url: str | None) -> None:

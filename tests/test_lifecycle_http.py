@@ -3,7 +3,6 @@ for workers, a live server whose task clock runs 30 times fast (HANDLOOP_TASK_TI
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from tests.portal_support import (
     loop_status,
     make_flow,
     read_output,
+    start_item_loop,
     wait_for,
 )
 from tests.support import LiveServer
@@ -29,30 +29,19 @@ def fast(
     database_url: str | None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     base: Path = tmp_path_factory.mktemp("fast")
-    live = LiveServer(
+    with LiveServer(
         data_dir=base / "data",
         database_url=database_url,
         extra_env={"HANDLOOP_TASK_TIME_SCALE": str(SCALE)},
-    ).start()
-    try:
+    ) as live:
         yield live
-    finally:
-        live.stop()
-
-
-def start(server: LiveServer, flow_arn: str, name: str) -> None:
-    server.client("sagemaker-a2i-runtime").start_human_loop(
-        HumanLoopName=name,
-        FlowDefinitionArn=flow_arn,
-        HumanLoopInput={"InputContent": json.dumps({"item": name})},
-    )
 
 
 def test_task_count_two_needs_two_different_workers(fast: LiveServer) -> None:
     flow = make_flow(fast, "pairs", "pairs", FORM, task_count=2)
     for who in ("p1", "p2"):
         add_worker(fast, f"{who}@example.com", "pairs")
-    start(fast, flow, "pair-1")
+    start_item_loop(fast, flow, "pair-1")
     one, two = PortalClient(fast, "p1@example.com"), PortalClient(fast, "p2@example.com")
     task = one.claim("pairs")
     assert task is not None and task["input"] == {"item": "pair-1"}
@@ -81,7 +70,7 @@ def test_decline_hides_the_loop_and_release_returns_it(fast: LiveServer) -> None
     flow = make_flow(fast, "declines", "declines", FORM)
     add_worker(fast, "d1@example.com", "declines")
     add_worker(fast, "d2@example.com", "declines")
-    start(fast, flow, "decline-1")
+    start_item_loop(fast, flow, "decline-1")
     d1, d2 = PortalClient(fast, "d1@example.com"), PortalClient(fast, "d2@example.com")
     task = d1.claim("declines")
     assert task is not None
@@ -102,7 +91,7 @@ def test_a_lease_that_runs_out_returns_the_task(fast: LiveServer) -> None:
     flow = make_flow(fast, "leases", "leases", FORM, time_limit=30)
     add_worker(fast, "l1@example.com", "leases")
     add_worker(fast, "l2@example.com", "leases")
-    start(fast, flow, "lease-1")
+    start_item_loop(fast, flow, "lease-1")
     slow, quick = PortalClient(fast, "l1@example.com"), PortalClient(fast, "l2@example.com")
     task = slow.claim("leases")
     assert task is not None and 0 < task["leaseExpiresInSeconds"] <= 30 / SCALE
@@ -121,7 +110,7 @@ def test_availability_expiry_fails_the_loop(fast: LiveServer) -> None:
     flow = make_flow(fast, "expiring", "expiring", FORM, lifetime=60)
     add_worker(fast, "e1@example.com", "expiring")
     worker = PortalClient(fast, "e1@example.com")
-    start(fast, flow, "expire-1")
+    start_item_loop(fast, flow, "expire-1")
     task = worker.claim("expiring")
     assert task is not None
     a2i = fast.client("sagemaker-a2i-runtime")
@@ -140,7 +129,7 @@ def test_availability_expiry_fails_the_loop(fast: LiveServer) -> None:
 def test_stop_revokes_the_lease_and_delete_follows_a2i(fast: LiveServer) -> None:
     flow = make_flow(fast, "stops", "stops", FORM)
     add_worker(fast, "s1@example.com", "stops")
-    start(fast, flow, "stop-1")
+    start_item_loop(fast, flow, "stop-1")
     worker = PortalClient(fast, "s1@example.com")
     task = worker.claim("stops")
     assert task is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,18 +31,34 @@ ROWS = [
 ]
 
 
-def test_loops_from_before_0002_take_their_flows_terms(
-    tmp_path: Path, database_url: str | None
-) -> None:
-    db = Database(database_url or f"sqlite:///{tmp_path / 'old.db'}")
+@contextlib.contextmanager
+def database_at(
+    revision: str, rows: list[str], tmp_path: Path, database_url: str | None
+) -> Iterator[tuple[Database, Config]]:
+    """A database of its own (SQLite, or PostgreSQL on that backend) migrated to
+    ``revision`` with ``rows`` inserted, and the Alembic config to move it on with."""
+    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
+    url = create_postgres_database(admin) if database_url and admin else None
+    db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with db.write_engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-            for row in ROWS:
+            command.upgrade(config, revision)
+            for row in rows:
                 conn.exec_driver_sql(row)
+        yield db, config
+    finally:
+        db.close()
+        if url and admin:
+            drop_postgres_database(admin, url)
+
+
+def test_loops_from_before_0002_take_their_flows_terms(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    with database_at("0001", ROWS, tmp_path, database_url) as (db, _):
         db.migrate()
         with db.read_engine.connect() as conn:
             loop = conn.exec_driver_sql(
@@ -48,8 +66,6 @@ def test_loops_from_before_0002_take_their_flows_terms(
                 "FROM human_loops"
             ).one()
         assert tuple(loop) == (2, 60, 5 + 100 * 1_000_000, 0, 0)
-    finally:
-        db.close()
 
 
 TASK_ROWS = [
@@ -68,17 +84,7 @@ TASK_ROWS = [
 def test_0005_keeps_tasks_and_loops_and_refuses_unknown_task_states(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
-    url = create_postgres_database(admin) if database_url and admin else None
-    db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with db.write_engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0004")
-            for row in ROWS + TASK_ROWS:
-                conn.exec_driver_sql(row)
+    with database_at("0004", ROWS + TASK_ROWS, tmp_path, database_url) as (db, config):
         db.migrate()
         with db.write_engine.begin() as conn:
             states = conn.exec_driver_sql("SELECT public_id, state FROM tasks ORDER BY id").all()
@@ -99,33 +105,19 @@ def test_0005_keeps_tasks_and_loops_and_refuses_unknown_task_states(
             command.downgrade(config, "0004")
             left = conn.exec_driver_sql("SELECT public_id FROM tasks").scalars().all()
             assert left == ["t2"]
-    finally:
-        db.close()
-        if url and admin:
-            drop_postgres_database(admin, url)
 
 
 def test_0006_renames_worker_references_and_keeps_them(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    admin = os.environ.get("HANDLOOP_TEST_POSTGRES_URL")
-    url = create_postgres_database(admin) if database_url and admin else None
-    db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with db.write_engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0005")
-            for row in [*ROWS, *TASK_ROWS]:
-                conn.exec_driver_sql(row)
-            conn.exec_driver_sql(
-                "INSERT INTO worker_groups (worker_id, group_name) VALUES (1, 'g')"
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO portal_sessions (token_sha256, worker_id, csrf_token, created_at, "
-                "expires_at) VALUES ('s', 2, 'c', 1, 2)"
-            )
+    rows = [
+        *ROWS,
+        *TASK_ROWS,
+        "INSERT INTO worker_groups (worker_id, group_name) VALUES (1, 'g')",
+        "INSERT INTO portal_sessions (token_sha256, worker_id, csrf_token, created_at, "
+        "expires_at) VALUES ('s', 2, 'c', 1, 2)",
+    ]
+    with database_at("0005", rows, tmp_path, database_url) as (db, config):
         db.migrate()
         with db.write_engine.begin() as conn:
             for table, expected in [
@@ -138,18 +130,10 @@ def test_0006_renames_worker_references_and_keeps_them(
             # The references still cascade from the worker's row.
             conn.exec_driver_sql("DELETE FROM workers WHERE id = 2")
             assert conn.exec_driver_sql("SELECT count(*) FROM portal_sessions").scalar() == 0
-            assert conn.exec_driver_sql(
-                "SELECT worker_pk FROM tasks ORDER BY id"
-            ).scalars().all() == [
-                1,
-                None,
-            ]
+            tasks = conn.exec_driver_sql("SELECT worker_pk FROM tasks ORDER BY id")
+            assert tasks.scalars().all() == [1, None]
         with db.write_engine.begin() as conn:
             config.attributes["connection"] = conn
             command.downgrade(config, "0005")
             found = conn.exec_driver_sql("SELECT worker_id FROM worker_groups").scalars().all()
             assert found == [1]
-    finally:
-        db.close()
-        if url and admin:
-            drop_postgres_database(admin, url)
