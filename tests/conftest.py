@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,26 @@ def database_url(backend: str) -> Iterator[str | None]:
     try:
         yield url
     finally:
+        drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture(scope="module")
+def new_database(backend: str) -> Iterator[Callable[[], str | None]]:
+    """Makes databases on the module's backend apart from the ``server`` fixture's: None on
+    SQLite (a server keeps its database in its own data directory), else the URL of a fresh
+    PostgreSQL database, dropped after the module."""
+    made: list[str] = []
+
+    def new() -> str | None:
+        if backend == "sqlite":
+            return None
+        assert POSTGRES_URL is not None
+        made.append(create_postgres_database(POSTGRES_URL))
+        return made[-1]
+
+    yield new
+    for url in made:
+        assert POSTGRES_URL is not None
         drop_postgres_database(POSTGRES_URL, url)
 
 

@@ -19,7 +19,6 @@ from alembic.config import Config
 
 from handloop.store import Database
 from handloop.store.database import MIGRATIONS
-from tests.conftest import POSTGRES_URL
 from tests.portal_support import (
     PortalClient,
     add_worker,
@@ -28,7 +27,7 @@ from tests.portal_support import (
     read_output,
     wait_for,
 )
-from tests.support import LiveServer, create_postgres_database, drop_postgres_database
+from tests.support import LiveServer
 
 pytestmark = pytest.mark.abuse
 
@@ -65,36 +64,16 @@ def strict_json(text: str) -> Any:
 # -- servers ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def own_database(database_url: str | None) -> Iterator[Any]:
-    """A factory of databases on the module's backend, apart from the ``server`` fixture's:
-    None (SQLite in the server's data directory) or a fresh PostgreSQL database's URL."""
-    made: list[str] = []
-
-    def new() -> str | None:
-        if database_url is None:
-            return None
-        assert POSTGRES_URL is not None
-        url = create_postgres_database(POSTGRES_URL)
-        made.append(url)
-        return url
-
-    yield new
-    for url in made:
-        assert POSTGRES_URL is not None
-        drop_postgres_database(POSTGRES_URL, url)
-
-
 def start_server(base: Path, database_url: str | None, **env: str) -> LiveServer:
     live = LiveServer(data_dir=base / "data", database_url=database_url, extra_env=env)
     return live.start()
 
 
 @pytest.fixture(scope="module")
-def direct(tmp_path_factory: pytest.TempPathFactory, own_database: Any) -> Iterator[LiveServer]:
+def direct(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[LiveServer]:
     """A server that trusts no proxy (the default), with a small sign-in limit."""
     live = start_server(
-        tmp_path_factory.mktemp("direct"), own_database(), HANDLOOP_SIGN_IN_ATTEMPTS="3"
+        tmp_path_factory.mktemp("direct"), new_database(), HANDLOOP_SIGN_IN_ATTEMPTS="3"
     )
     try:
         yield live
@@ -103,11 +82,11 @@ def direct(tmp_path_factory: pytest.TempPathFactory, own_database: Any) -> Itera
 
 
 @pytest.fixture(scope="module")
-def proxied(tmp_path_factory: pytest.TempPathFactory, own_database: Any) -> Iterator[LiveServer]:
+def proxied(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[LiveServer]:
     """A server behind a proxy on 127.0.0.1 (so the tests are the proxy)."""
     live = start_server(
         tmp_path_factory.mktemp("proxied"),
-        own_database(),
+        new_database(),
         HANDLOOP_SIGN_IN_ATTEMPTS="3",
         HANDLOOP_TRUSTED_PROXIES="127.0.0.1",
     )
@@ -447,9 +426,9 @@ def test_the_command_line_refuses_invalid_emails_and_groups(
 
 
 def test_stored_emails_are_normalised_once_and_collisions_are_left_alone(
-    tmp_path: Path, own_database: Any
+    tmp_path: Path, new_database: Any
 ) -> None:
-    url = own_database()
+    url = new_database()
     db = Database(url or f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
