@@ -4,6 +4,7 @@ where the process is the point), the CLI, and boto3 clients pointed at a server.
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import socket
@@ -44,10 +45,26 @@ def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
     )
 
 
+# Test servers listen on ports below the kernel's ephemeral range (32768-60999 on Linux),
+# from which the suite's own outgoing connections take theirs, so a port found free here is
+# not taken by a client socket before the server binds it; and each pytest-xdist worker has
+# a block of its own, so two workers never pick the same one.
+PORT_BLOCK = 800
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    base = 22000 + PORT_BLOCK * (int(worker) % 12 if worker.isdigit() else 0)
+    for _ in range(PORT_BLOCK):
+        port = base + next(_next_port) % PORT_BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use, or still in TIME_WAIT
+                continue
+            return port
+    raise RuntimeError(f"no free port in {base}-{base + PORT_BLOCK - 1}")
 
 
 def run_cli(
@@ -132,7 +149,9 @@ class LiveServer:
     By default it runs in this process: the app `handloop serve` builds, served by uvicorn
     in a thread, with the same settings (from ``env``). With ``in_process=False`` it is a
     real `handloop serve` subprocess (``process``), for tests about the process: its output,
-    kill -9 and restart, several processes on one database.
+    kill -9 and restart, several processes on one database. Under `make test` such a process
+    is measured for coverage too, unless ``measured=False``: the crowd tests, whose servers
+    run only code that other tests measure, would spend a third of their time in the tracer.
     """
 
     data_dir: Path
@@ -143,6 +162,7 @@ class LiveServer:
     first_key: dict[str, str] | None = None
     output: list[str] = field(default_factory=list)
     in_process: bool = True
+    measured: bool = True
     _uvicorn: Any = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
@@ -246,9 +266,13 @@ class LiveServer:
 
     def _start_process(self) -> None:
         log = open(self.data_dir.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115
+        env = {**os.environ, **self.env}
+        if not self.measured:
+            # Set by coverage's `patch = ["subprocess"]` (pyproject.toml) to measure children.
+            env.pop("COVERAGE_PROCESS_CONFIG", None)
         self.process = subprocess.Popen(
             [*HANDLOOP, "serve", "--port", str(self.port)],
-            env={**os.environ, **self.env},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

@@ -26,7 +26,7 @@ def test_kill_9_at_random_points_loses_nothing(
     tmp_path: Path, new_database: Callable[[], str | None]
 ) -> None:
     server = LiveServer(
-        data_dir=tmp_path / "data", database_url=new_database(), in_process=False
+        data_dir=tmp_path / "data", database_url=new_database(), in_process=False, measured=False
     ).start()
     rng = random.Random(20261128)
     try:

@@ -26,7 +26,9 @@ def test_32_workers_complete_500_loops_with_three_distinct_answers_each(
     # A server process of its own: 32 worker threads in this process would otherwise share
     # one interpreter with the server they load.
     db_url = new_database()
-    with LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False) as server:
+    with LiveServer(
+        data_dir=tmp_path / "data", database_url=db_url, in_process=False, measured=False
+    ) as server:
         flow = make_flow(server, "crowd", "crowd", FORM, task_count=3)
         names = start_loops(server, flow, 500)
         emails = add_workers(server, "crowd", 32)

@@ -31,8 +31,12 @@ def test_two_servers_on_one_postgresql_share_the_work(
         pytest.skip("several server processes share a database only on PostgreSQL")
     from sqlalchemy import create_engine, text
 
-    first = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False).start()
-    second = LiveServer(data_dir=tmp_path / "data", database_url=db_url, in_process=False)
+    first = LiveServer(
+        data_dir=tmp_path / "data", database_url=db_url, in_process=False, measured=False
+    ).start()
+    second = LiveServer(
+        data_dir=tmp_path / "data", database_url=db_url, in_process=False, measured=False
+    )
     try:
         second.first_key = first.default_key
         second.start()
