@@ -18,7 +18,7 @@ from typing import Any
 
 from handloop.templating import render_template
 from tests.chromium import launch
-from tests.task_pages import TaskPages, block_other_hosts, task_pages
+from tests.task_pages import TaskPages, task_pages
 
 CORPUS = Path(__file__).resolve().parent / "conformance"
 FILL = (Path(__file__).resolve().parent / "conformance_fill.js").read_text()
@@ -204,15 +204,14 @@ def _check_image_tool(tag: str, value: Any) -> str | None:
     return None
 
 
-def run_one(context: Any, pages: TaskPages, template: Template) -> Result:
+def run_one(browser: TaskBrowser, template: Template) -> Result:
     result = Result(template.path)
-    rendered = render_template(template.source, template.task_input, grant_read_access=pages.grant)
-    page = context.new_page()
+    rendered = render_template(
+        template.source, template.task_input, grant_read_access=browser.pages.grant
+    )
+    page = browser.page
     try:
-        page.goto(pages.add(template.path.replace("/", "_"), rendered))
-        frame = page.frames[1] if len(page.frames) > 1 else None
-        _wait(lambda: len(page.frames) > 1 and page.frames[1].url.endswith(".html"), 10, "frame")
-        frame = page.frames[1]
+        frame = browser.open(template.path.replace("/", "_"), rendered)
         _wait(lambda: bool(frame.evaluate("window.__ready")), 10, "all-crowd-elements-ready")
         for suffix, steps in EXTRA_STEPS.items():
             if suffix in template.path:
@@ -260,8 +259,7 @@ def run_one(context: Any, pages: TaskPages, template: Template) -> Result:
             result.reason += f" (page errors: {state[0][:3]}; form: {state[1]})"
         except Exception:
             pass
-    finally:
-        page.close()
+        browser.renew()
     return result
 
 
@@ -280,25 +278,49 @@ def _submit(frame: Any) -> str:
     return "note: submitted with crowd-form.submit(); the template's own Submit stayed disabled"
 
 
+class TaskBrowser:
+    """One page of a headless Chromium that goes from task page to task page (a new page
+    for each would start new renderer processes: twice the time), replaced after a
+    failure so that one broken task cannot spoil the next."""
+
+    def __init__(self, context: Any, pages: TaskPages) -> None:
+        self.context = context
+        self.pages = pages
+        self.page = context.new_page()
+
+    def open(self, page_id: str, rendered: str) -> Any:
+        """Load ``rendered`` in the sandboxed task frame; return the frame once it exists."""
+        page = self.page
+        page.goto(self.pages.add(page_id, rendered))
+        _wait(lambda: len(page.frames) > 1 and page.frames[1].url.endswith(".html"), 10, "frame")
+        return page.frames[1]
+
+    def renew(self) -> None:
+        try:
+            self.page.close()
+        finally:
+            self.page = self.context.new_page()
+
+
 @contextmanager
-def browser_context() -> Iterator[tuple[Any, TaskPages]]:
+def browser_context() -> Iterator[TaskBrowser]:
+    """A TaskBrowser whose Chromium reaches only the task pages' server."""
     from playwright.sync_api import sync_playwright
 
     with task_pages() as pages, sync_playwright() as pw:
-        browser = launch(pw)
+        browser = launch(pw, offline=True)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            block_other_hosts(context, pages.origin)
-            yield context, pages
+            yield TaskBrowser(context, pages)
         finally:
             browser.close()
 
 
 def main() -> int:
     results = []
-    with browser_context() as (context, pages):
+    with browser_context() as browser:
         for template in templates():
-            results.append(run_one(context, pages, template))
+            results.append(run_one(browser, template))
     width = max(len(r.template) for r in results)
     print(f"{'template':<{width}}  {'result':<6}  elements / reason")
     for r in results:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance import browser_context
-from tests.task_pages import TaskPages
+from tests.conformance import TaskBrowser, browser_context
 
 SCRIPT = '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>\n'
 _ids = itertools.count()
@@ -28,16 +27,13 @@ def wait_for(predicate: Callable[[], Any], what: str, seconds: float = 10) -> An
 
 
 class Frames:
-    def __init__(self, context: Any, pages: TaskPages) -> None:
-        self.context = context
-        self.pages = pages
+    def __init__(self, browser: TaskBrowser) -> None:
+        self.browser = browser
 
     def open(self, html: str) -> Any:
-        """The frame (Playwright Frame) of a task page made of ``html``, elements ready."""
-        page = self.context.new_page()
-        page.goto(self.pages.add(f"snippet{next(_ids)}.html", SCRIPT + html))
-        wait_for(lambda: len(page.frames) > 1 and page.frames[1].url.endswith(".html"), "frame")
-        frame = page.frames[1]
+        """The frame (Playwright Frame) of a task page made of ``html``, elements ready.
+        The module's one page goes to it; the frame of the previous ``open`` is gone."""
+        frame = self.browser.open(f"snippet{next(_ids)}.html", SCRIPT + html)
         wait_for(lambda: frame.evaluate("window.__ready"), "all-crowd-elements-ready")
         return frame
 
@@ -52,5 +48,5 @@ class Frames:
 
 @pytest.fixture(scope="module")
 def frames() -> Iterator[Frames]:
-    with browser_context() as (context, pages):
-        yield Frames(context, pages)
+    with browser_context() as browser:
+        yield Frames(browser)

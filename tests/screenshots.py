@@ -15,25 +15,19 @@ def main(folder: str) -> int:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     count = 0
-    with browser_context() as (context, pages):
+    with browser_context() as browser:
         for template in templates():
             name = template.path.split("/", 1)[1].replace("/", "__").removesuffix(".html")
             rendered = render_template(
-                template.source, template.task_input, grant_read_access=pages.grant
+                template.source, template.task_input, grant_read_access=browser.pages.grant
             )
-            page = context.new_page()
-            try:
-                page.goto(pages.add(name, rendered))
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    if len(page.frames) > 1 and page.frames[1].evaluate("window.__ready === true"):
-                        break
-                    time.sleep(0.05)
-                page.wait_for_load_state("load")
-                page.screenshot(path=str(out / f"{name}.png"))
-                count += 1
-            finally:
-                page.close()
+            frame = browser.open(f"{name}.html", rendered)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not frame.evaluate("window.__ready === true"):
+                time.sleep(0.05)
+            browser.page.wait_for_load_state("load")
+            browser.page.screenshot(path=str(out / f"{name}.png"))
+            count += 1
     print(f"{count} screenshots in {out}/")
     return 0
 

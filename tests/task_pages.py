@@ -1,6 +1,7 @@
 """Serving rendered task pages to headless Chromium the way the portal frames them: a
 sandboxed iframe holding the portal's frame document (the element library's modules from
-/static/), generated media for s3:// URIs, and every other host blocked."""
+/static/) and generated media for s3:// URIs. The browser that loads them reaches no
+other host (tests/chromium.py, offline)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,11 @@ class TaskPages:
         pages = self.pages
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, and no Nagle delay between a response's headers and its body:
+            # a page's dozen module scripts then arrive in a few milliseconds.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -153,15 +159,3 @@ def task_pages() -> Iterator[TaskPages]:
     finally:
         pages.server.shutdown()
         pages.server.server_close()
-
-
-def block_other_hosts(context: Any, origin: str) -> None:
-    """Abort every request that does not go to ``origin`` (CDNs, public S3, trackers)."""
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith(origin) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
