@@ -39,10 +39,19 @@ $(NODE_BIN)/.installed: package-lock.json
 run: $(BIN)/.installed
 	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-## test: lint, then the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set)
-## and the coverage report, which fails below fail_under in pyproject.toml
-test: $(BIN)/.installed lint
-	$(BIN)/python -m pytest $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+## test: the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set) with the
+## coverage report, which fails below fail_under in pyproject.toml; `make lint` runs beside it
+## (mypy alone would keep a core busy for half a minute) and its output follows the suite's
+test: $(BIN)/.installed $(NODE_BIN)/.installed
+	@echo "make test: lint runs beside the suite; its output follows the suite's"
+	@lint_log=$$(mktemp); \
+	$(MAKE) --no-print-directory lint >"$$lint_log" 2>&1 & lint=$$!; \
+	trap 'kill $$lint 2>/dev/null; rm -f "$$lint_log"' EXIT; \
+	$(BIN)/python -m pytest $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS); suite=$$?; \
+	wait $$lint; linted=$$?; \
+	echo; echo "make lint:"; cat "$$lint_log"; \
+	if [ $$linted -ne 0 ]; then echo "make test: lint failed (above)" >&2; fi; \
+	[ $$suite -eq 0 ] && [ $$linted -eq 0 ]
 
 ## test-fast: the edit-run loop: no lint, no coverage, no browser, no `slow` test
 .PHONY: test-fast
