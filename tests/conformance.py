@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,10 +296,9 @@ class TaskBrowser:
         return page.frames[1]
 
     def renew(self) -> None:
-        try:
+        with suppress(Exception):  # a page that is past closing is gone anyway
             self.page.close()
-        finally:
-            self.page = self.context.new_page()
+        self.page = self.context.new_page()
 
 
 @contextmanager

@@ -48,7 +48,8 @@ def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
 # Test servers listen on ports below the kernel's ephemeral range (32768-60999 on Linux),
 # from which the suite's own outgoing connections take theirs, so a port found free here is
 # not taken by a client socket before the server binds it; and each pytest-xdist worker has
-# a block of its own, so two workers never pick the same one.
+# a block of its own (twelve blocks; beyond twelve workers they are shared, and the bind
+# check below still skips a port in use).
 PORT_BLOCK = 800
 _next_port = itertools.count()
 
