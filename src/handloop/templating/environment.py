@@ -30,6 +30,7 @@ from handloop.templating.limits import (
     limited,
     timed,
 )
+from handloop.templating.markdown import render_markdown
 
 GrantReadAccess = Callable[[str], str]
 
@@ -121,6 +122,10 @@ def _to_json(value: Any) -> Markup:
     return Markup(json_text(value))
 
 
+def _markdown(value: Any) -> Markup:
+    return Markup(render_markdown(stringify(value, autoescape=False)))
+
+
 def _grant_read_access(value: Any) -> str:
     text = stringify(value, autoescape=False)
     link = allowed_link(text)
@@ -179,6 +184,7 @@ class GroundTruthEnvironment(Environment):
         self.filters["skip_autoescape"] = _skip_autoescape
         self.filters["to_json"] = _to_json
         self.filters["grant_read_access"] = _grant_read_access
+        self.filters["markdown"] = _markdown
         # Every tag checks the render's deadline as it runs, every filter caps its result.
         for tag in self.tags.values():
             node_class = getattr(tag, "node_class", None)

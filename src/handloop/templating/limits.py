@@ -32,6 +32,8 @@ MAX_RENDER_SECONDS = 1.0
 MAX_NESTING = 30
 # No string a filter makes or a tag assigns may be longer than a whole page.
 MAX_VALUE_CHARS = MAX_OUTPUT_CHARS
+# The `markdown` filter's input: LLM answers are far shorter, and parsing is one step.
+MAX_MARKDOWN_CHARS = 1_000_000
 
 
 class RenderTimeLimitError(ResourceLimitError):
@@ -147,6 +149,11 @@ def _before_date(value: Any, format_: Any = None, *_: Any) -> None:
         )
 
 
+def _before_markdown(value: Any, *_: Any) -> None:
+    if len(_text(value)) > MAX_MARKDOWN_CHARS:
+        raise ValueLimitError(f"markdown longer than {MAX_MARKDOWN_CHARS} characters", token=None)
+
+
 def _before_sequence(value: Any, *_: Any) -> None:
     check_range(value)
 
@@ -160,6 +167,7 @@ _BEFORE: dict[str, Callable[..., None]] = {
     **{name: _before_sequence for name in _SEQUENCE_FILTERS},
     "date": _before_date,
     "join": _before_join,
+    "markdown": _before_markdown,
     "replace": _before_replace,
 }
 # Filters whose result can print far larger than their arguments' lengths suggest.
