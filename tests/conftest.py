@@ -3,13 +3,16 @@ set, as .ci/run does) and live servers on them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.chromium import launch
 from tests.support import LiveServer, create_postgres_database, drop_postgres_database
 
 # Every server, command and service the tests start (in this process or a subprocess) hashes
@@ -123,3 +126,31 @@ def server(
 @pytest.fixture
 def fresh_data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def signing_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:
+    """Move the signing clock of in-process boto3 clients by some seconds."""
+    import botocore.auth
+
+    real = botocore.auth.get_current_datetime
+
+    def shift(seconds: float) -> None:
+        monkeypatch.setattr(
+            botocore.auth,
+            "get_current_datetime",
+            lambda *a, **k: real(*a, **k) + dt.timedelta(seconds=seconds),
+        )
+
+    yield shift
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for a module's pages (tests/conformance.py has its own kind)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -83,6 +83,17 @@ def start_item_loop(server: LiveServer, flow_arn: str, name: str) -> None:
     )
 
 
+def start_and_stop(server: LiveServer, flow_arn: str, name: str) -> None:
+    """Start loop ``name`` (input ``{"n": name}``) and stop it at once: two events."""
+    a2i = server.client("sagemaker-a2i-runtime")
+    a2i.start_human_loop(
+        HumanLoopName=name,
+        FlowDefinitionArn=flow_arn,
+        HumanLoopInput={"InputContent": json.dumps({"n": name})},
+    )
+    a2i.stop_human_loop(HumanLoopName=name)
+
+
 def add_worker(server: LiveServer, email: str, group: str, password: str = "password123") -> None:
     result = server.cli(
         "workers", "add", email, "--group", group, "--password-stdin", input=password + "\n"

@@ -7,13 +7,11 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.chromium import launch
 from tests.portal_support import add_worker, make_flow, wait_for
 from tests.support import LiveServer
 
@@ -245,16 +243,6 @@ def test_grant_read_access_still_signs_s3(server: LiveServer, url: str) -> None:
     link = httpx.URL(_link(server, url))
     assert link.path == "/objects/example-bucket/a.png"
     assert {"expires", "signature"} <= set(link.params)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 # Messages the task's content could post from the frame; none is the bridge's one shape.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.portal_support import make_flow, wait_for
+from tests.portal_support import make_flow, start_and_stop, wait_for
 from tests.support import LiveServer
 
 pytestmark = [pytest.mark.abuse, pytest.mark.slow]
@@ -142,16 +142,6 @@ def live(database_url: str | None, tmp_path: Path) -> Iterator[LiveServer]:
         yield server
 
 
-def _start_and_stop(server: LiveServer, flow_arn: str, name: str) -> None:
-    a2i = server.client("sagemaker-a2i-runtime")
-    a2i.start_human_loop(
-        HumanLoopName=name,
-        FlowDefinitionArn=flow_arn,
-        HumanLoopInput={"InputContent": json.dumps({"n": name})},
-    )
-    a2i.stop_human_loop(HumanLoopName=name)
-
-
 def test_a_dripping_receiver_delays_no_other_and_is_cut_off(live: LiveServer) -> None:
     slow = DrippingReceiver()
     fast = FastReceiver(slow)
@@ -161,10 +151,10 @@ def test_a_dripping_receiver_delays_no_other_and_is_cut_off(live: LiveServer) ->
             assert added.returncode == 0, added.stderr
         flow = make_flow(live, "dripped", "g", "<crowd-form><input name='a'></crowd-form>")
 
-        _start_and_stop(live, flow, "first")
+        start_and_stop(live, flow, "first")
         wait_for(lambda: "first" in slow.loops(), what="the slow receiver to be sent 'first'")
         # While 'first' drips into the slow receiver, later events reach the fast one.
-        _start_and_stop(live, flow, "second")
+        start_and_stop(live, flow, "second")
         wait_for(lambda: "second" in fast.loops(), what="the fast receiver to get 'second'")
         assert fast.loops() == ["first", "second"]
         assert dict(fast.received)["second"] is True, "the slow delivery had already ended"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,23 +11,6 @@ import pytest
 from tests.support import LiveServer, error_of
 
 pytestmark = pytest.mark.shared_server
-
-
-@pytest.fixture
-def clock_offset(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:
-    """Shift the signing clock of in-process boto3 clients by some seconds."""
-    import botocore.auth
-
-    real = botocore.auth.get_current_datetime
-
-    def shift(seconds: float) -> None:
-        monkeypatch.setattr(
-            botocore.auth,
-            "get_current_datetime",
-            lambda *a, **k: real(*a, **k) + dt.timedelta(seconds=seconds),
-        )
-
-    yield shift
 
 
 def call_sagemaker(client: Any) -> Any:
@@ -87,9 +69,9 @@ def test_bad_signature(server: LiveServer, service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("offset", [-330, 330])
 def test_stale_or_future_date(
-    server: LiveServer, service: str, offset: int, clock_offset: Callable[[float], None]
+    server: LiveServer, service: str, offset: int, signing_clock: Callable[[float], None]
 ) -> None:
-    clock_offset(offset)
+    signing_clock(offset)
     client = server.client(service)
     code, status, message = error_of(lambda: SERVICES[service](client))
     assert (code, status) == (EXPECTED[service][2], 403)
@@ -98,9 +80,9 @@ def test_stale_or_future_date(
 
 @pytest.mark.parametrize("offset", [-240, 240])
 def test_clock_skew_within_five_minutes_is_accepted(
-    server: LiveServer, offset: int, clock_offset: Callable[[float], None]
+    server: LiveServer, offset: int, signing_clock: Callable[[float], None]
 ) -> None:
-    clock_offset(offset)
+    signing_clock(offset)
     assert server.client("sts").get_caller_identity()["Account"] == "123456789012"
 
 

@@ -18,7 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.portal_support import make_flow, wait_for
+from tests.portal_support import make_flow, start_and_stop, wait_for
 from tests.support import LiveServer
 
 
@@ -69,16 +69,6 @@ def signed_headers(server: LiveServer, url: str) -> dict[str, str]:
     credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
     SigV4Auth(credentials, "sagemaker", "us-east-1").add_auth(request)
     return dict(request.headers)
-
-
-def start_and_stop(server: LiveServer, flow_arn: str, name: str) -> None:
-    a2i = server.client("sagemaker-a2i-runtime")
-    a2i.start_human_loop(
-        HumanLoopName=name,
-        FlowDefinitionArn=flow_arn,
-        HumanLoopInput={"InputContent": json.dumps({"n": name})},
-    )
-    a2i.stop_human_loop(HumanLoopName=name)
 
 
 def test_the_event_stream_needs_a_signature(server: LiveServer) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from handloop.services.demo import RANKING_TEMPLATE, demo_input
-from tests.chromium import launch
 from tests.portal_support import add_worker, make_flow, read_output, wait_for
 from tests.support import LiveServer
 
@@ -53,16 +52,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def test_a_worker_ranks_in_the_browser_and_the_requester_gets_everything(

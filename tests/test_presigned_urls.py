@@ -4,8 +4,7 @@ days, and S3's leave the body unsigned."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -25,23 +24,6 @@ CONTENT = b'{"humanLoopName": "presigned"}'
 def s3(server: LiveServer) -> Any:
     LocalBlobStore(server.data_dir / "s3").put(BUCKET, KEY, CONTENT)
     return server.client("s3", signature_version="s3v4")
-
-
-@pytest.fixture
-def signing_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:
-    """Move the signing clock of in-process boto3 clients by some seconds."""
-    import botocore.auth
-
-    real = botocore.auth.get_current_datetime
-
-    def shift(seconds: float) -> None:
-        monkeypatch.setattr(
-            botocore.auth,
-            "get_current_datetime",
-            lambda *a, **k: real(*a, **k) + dt.timedelta(seconds=seconds),
-        )
-
-    yield shift
 
 
 def error(response: httpx.Response) -> tuple[int, str, str]:
