@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from liquid import BoundTemplate
@@ -43,9 +44,27 @@ def error_from(exc: LiquidError) -> TemplateRenderError:
     return TemplateRenderError(message, _line_of(exc), limit=limit)
 
 
+# ``attr="{{ x | to_json }}"``: JSON's double quotes would end the attribute. AWS's
+# templates write ``| to_json | escape`` there; an output that is the whole value of a
+# double-quoted attribute and ends in ``to_json`` gets that ``escape`` added, so the JSON
+# arrives intact (and a template that was broken works). No newline is added, so error
+# line numbers stay those of the source.
+_JSON_IN_DOUBLE_QUOTES = re.compile(
+    r'(=[ \t]*"\{\{-?)((?:(?!\}\})[^"\n])*?\|[ \t]*to_json)([ \t]*-?\}\}")'
+)
+
+
+def quote_json_attributes(source: str) -> str:
+    """``source`` with ``| escape`` after each ``to_json`` that fills a double-quoted
+    attribute."""
+    if "to_json" not in source:
+        return source
+    return _JSON_IN_DOUBLE_QUOTES.sub(r"\1\2 | escape\3", source)
+
+
 @functools.lru_cache(maxsize=256)
 def _parse(source: str) -> BoundTemplate:
-    return environment().from_string(source)
+    return environment().from_string(quote_json_attributes(source))
 
 
 def parse(source: str) -> BoundTemplate:
