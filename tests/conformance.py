@@ -288,10 +288,10 @@ class TaskBrowser:
         self.pages = pages
         self.page = context.new_page()
 
-    def open(self, page_id: str, rendered: str) -> Any:
+    def open(self, page_id: str, rendered: str, seed: str | None = None) -> Any:
         """Load ``rendered`` in the sandboxed task frame; return the frame once it exists."""
         page = self.page
-        page.goto(self.pages.add(page_id, rendered))
+        page.goto(self.pages.add(page_id, rendered, seed))
         _wait(lambda: len(page.frames) > 1 and page.frames[1].url.endswith(".html"), 10, "frame")
         return page.frames[1]
 

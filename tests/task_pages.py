@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from handloop.templating.prerender import prerender_markdown
 from handloop.web.frame import frame_document
 from tests.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS  # still importable from here
 
@@ -145,8 +146,13 @@ class TaskPages:
         bucket, _, key = uri[len("s3://") :].partition("/")
         return f"{self.origin}/objects/{quote(bucket)}/{quote(key)}?expires=1&signature=test"
 
-    def add(self, page_id: str, rendered: str) -> str:
-        self.pages[page_id] = frame_document(PROBE + rendered, static_base="/static")
+    def add(self, page_id: str, rendered: str, seed: str | None = None) -> str:
+        """The frame URL of a page; ``seed`` orders preference elements' responses, as the
+        portal's per-task seed does (default: the page id)."""
+        document = prerender_markdown(PROBE + rendered)
+        self.pages[page_id] = frame_document(
+            document, static_base="/static", seed=page_id if seed is None else seed
+        )
         return f"{self.origin}/frame/{page_id}"
 
 

@@ -125,3 +125,10 @@ def test_dom_content_loaded_sees_built_elements_and_the_ready_event_follows(
     )
     assert frame.evaluate("window.seen") == ["built", "ready"]
     assert frame.evaluate("window.__errors") == []
+
+
+def test_the_library_stays_under_150_kb_as_served() -> None:
+    """Every byte of it is sent to each worker's task frame, unminified (no build step)."""
+    files = [STATIC / "crowd-html-elements.js", *(STATIC / path for path in element_modules())]
+    size = sum(file.stat().st_size for file in files)
+    assert 100_000 < size < 150_000, size

@@ -4,6 +4,8 @@ library, with the bridge that carries answers to the portal page by postMessage.
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -66,7 +68,13 @@ def _replace_crowd_tags(html: str, stylesheet: str) -> str:
     return "".join(out)
 
 
-def frame_document(rendered: str, *, static_base: str) -> str:
+def order_seed(task_id: str) -> str:
+    """The seed of the order a task's preference elements show responses in: fixed for the
+    task (a reload shows the same order), different for each assignment."""
+    return hashlib.sha256(f"handloop-order\x00{task_id}".encode()).hexdigest()[:16]
+
+
+def frame_document(rendered: str, *, static_base: str, seed: str | None = None) -> str:
     """A whole HTML document for the sandboxed task frame.
 
     The element library is a module script: it runs once the template is parsed, as a
@@ -74,12 +82,17 @@ def frame_document(rendered: str, *, static_base: str) -> str:
     yet defined. Properties it sets are taken over when they are; their methods are there
     from ``all-crowd-elements-ready`` (or ``customElements.whenDefined``) on. The modules
     the entry imports are preloaded, so they arrive together, not one level at a time.
+
+    ``seed`` (see ``order_seed``) goes into ``<meta name="hl-order-seed">`` for the
+    preference elements; the rendered page must already have passed ``prerender_markdown``.
     """
     base = static_base.rstrip("/")
     elements = f"{base}/{ELEMENTS}"
     styles = f'<link rel="stylesheet" href="{base}/{ELEMENT_STYLES}">'
     body = _CROWD_SCRIPT.sub(elements, _replace_crowd_tags(rendered, styles))
     head = ['<meta charset="utf-8">', '<meta name="viewport" content="width=device-width">']
+    if seed is not None:
+        head.append(f'<meta name="hl-order-seed" content="{html.escape(seed)}">')
     head += [f'<link rel="modulepreload" href="{base}/{path}">' for path in element_modules()]
     head.append(f'<script type="module" src="{elements}"></script>')
     head.append(f'<script src="{base}/{BRIDGE}"></script>')

@@ -18,7 +18,8 @@ from handloop.blobs import BlobNotFound
 from handloop.errors import HandloopError, NotSignedIn, ValidationError
 from handloop.services import Services
 from handloop.templating import TemplateRenderError, object_path, render_template
-from handloop.web.frame import frame_document
+from handloop.templating.prerender import prerender_markdown
+from handloop.web.frame import frame_document, order_seed
 from handloop.web.security import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -156,11 +157,12 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         task = await services.tasks.get(session.worker, task_id)
 
         def render() -> str:
-            return render_template(
+            rendered = render_template(
                 task.template,
                 task.input,
                 grant_read_access=services.urls.grant_read_access,
             )
+            return prerender_markdown(rendered)
 
         status = 200
         try:
@@ -174,7 +176,9 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
                 f"({escape(str(exc))}). Release or decline it and tell the requester.</p>"
             )
         origin = origin_of(request, services)
-        document = frame_document(rendered, static_base=f"{origin}/static")
+        document = frame_document(
+            rendered, static_base=f"{origin}/static", seed=order_seed(task.public_id)
+        )
         response = HTMLResponse(document, status_code=status)
         secure_headers(response, frame_csp(origin))
         return response

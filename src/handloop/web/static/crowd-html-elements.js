@@ -11,6 +11,9 @@ import { CrowdBoundingBox, CrowdKeypoint, CrowdLine, CrowdPolygon, CrowdPolyline
 import { CrowdCheckbox, CrowdInput, CrowdRadioButton, CrowdRadioGroup, CrowdSlider, CrowdSliderLabel, CrowdTextArea,
   CrowdToggleButton } from "./elements/inputs.js";
 import { lenient, parseLiteral } from "./elements/literal.js";
+import { HlComparisonChoice, HlComparisonLikert, HlComparisonRank } from "./elements/comparisons.js";
+import { HlConversation } from "./elements/preference.js";
+import { HlLikert, HlResponseEdit, HlThumbs } from "./elements/ratings.js";
 import { CrowdInstanceSegmentation, CrowdSemanticSegmentation } from "./elements/segmentation.js";
 import { CrowdEntityAnnotation, CrowdQuestionAnswerGeneration, CrowdTextractAnalyzeDocument,
   CrowdTextRanking } from "./elements/text.js";
@@ -31,7 +34,11 @@ const ELEMENTS = {
   "crowd-semantic-segmentation": CrowdSemanticSegmentation, "crowd-instance-segmentation": CrowdInstanceSegmentation,
   "crowd-text-ranking": CrowdTextRanking, "crowd-question-answer-generation": CrowdQuestionAnswerGeneration,
   "crowd-rekognition-detect-moderation-labels": CrowdRekognitionDetectModerationLabels,
-  "crowd-textract-analyze-document": CrowdTextractAnalyzeDocument
+  "crowd-textract-analyze-document": CrowdTextractAnalyzeDocument,
+  // handloop's own preference elements (docs/templates.md, "Preference elements")
+  "hl-comparison-choice": HlComparisonChoice, "hl-comparison-rank": HlComparisonRank,
+  "hl-comparison-likert": HlComparisonLikert, "hl-likert": HlLikert, "hl-thumbs": HlThumbs,
+  "hl-response-edit": HlResponseEdit, "hl-conversation": HlConversation
 };
 
 // A page that names the library twice (under two URLs) gets one set of elements.

@@ -111,6 +111,13 @@
       .catch(function (error) { setBusy(false); show(error.message); });
   });
 
+  // Keyboard first: the task's keys work from the start, without a click into the frame.
+  function focusTask() {
+    if (document.activeElement === document.body || document.activeElement === null) frame.focus();
+  }
+  frame.addEventListener("load", focusTask);
+  focusTask();
+
   function askSubmit() {
     if (!busy) frame.contentWindow.postMessage({ type: "handloop:submit" }, "*");
   }
