@@ -87,9 +87,15 @@ def serve(data_dir: Path, database_url: str | None, port: int) -> subprocess.Pop
 
 
 def make_flow_with_loops(
-    url: str, key: dict[str, str], name: str, loops: int, template: str = TEMPLATE
+    url: str,
+    key: dict[str, str],
+    name: str,
+    loops: int,
+    template: str = TEMPLATE,
+    task_input: dict[str, Any] | None = None,
 ) -> None:
-    """A team of group `bench`, a template, a TaskCount 1 flow NAME and LOOPS loops of it."""
+    """A team of group `bench`, a template, a TaskCount 1 flow NAME and LOOPS loops of it,
+    each with the input ``{"n": n}`` (plus ``task_input``)."""
     kw: dict[str, Any] = {
         "endpoint_url": url,
         "region_name": "us-east-1",
@@ -122,7 +128,7 @@ def make_flow_with_loops(
         a2i.start_human_loop(
             HumanLoopName=f"{name}-{n:05d}",
             FlowDefinitionArn=flow,
-            HumanLoopInput={"InputContent": json.dumps({"n": n})},
+            HumanLoopInput={"InputContent": json.dumps({**(task_input or {}), "n": n})},
         )
 
     with ThreadPoolExecutor(8) as pool:
