@@ -38,3 +38,12 @@ def test_every_command_is_documented() -> None:
     )
     missing = [name for name in _commands(main) if f"`{name}" not in docs]
     assert not missing, f"commands missing from README.md / docs/: {missing}"
+
+
+def test_every_export_option_is_documented() -> None:
+    from handloop.cli.export import export
+
+    docs = (ROOT / "docs" / "export.md").read_text()
+    options = [name for param in export.params for name in param.opts if name.startswith("--")]
+    missing = [name for name in options if f"`{name}" not in docs]
+    assert options and not missing, f"export options missing from docs/export.md: {missing}"

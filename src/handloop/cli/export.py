@@ -16,7 +16,7 @@ from handloop.domain.timestamps import from_datetime
 
 # The same names as handloop.feedback.formats.FORMATS (a test keeps them equal); spelt out
 # here so that loading the CLI does not import pyarrow and numpy.
-FORMATS = ("trl", "reward", "notebook", "notebook-ranking", "tidy")
+FORMATS = ("trl", "reward", "notebook", "notebook-ranking", "sft", "tidy")
 
 _TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
 
@@ -63,14 +63,15 @@ class _Bar:
     default="trl",
     show_default=True,
     help="Row shape: TRL preference pairs, reward labels, the notebook's pair or ranking "
-    "shape, or the tidy answer table.",
+    "shape, SFT rows from response edits, or the tidy answer table.",
 )
 @click.option(
     "--mapping",
-    default="notebook",
+    default="auto",
     show_default=True,
-    help="How answers rank responses: notebook, classifier, text-ranking, a JSON file, or "
-    "inline JSON (see docs/export.md).",
+    help="How answers rank responses: auto (handloop's preference elements need no mapping; "
+    "other loops are read as notebook), notebook, preference, classifier, text-ranking, a "
+    "JSON file, or inline JSON (see docs/export.md).",
 )
 @click.option(
     "--pairs",

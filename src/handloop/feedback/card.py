@@ -44,8 +44,7 @@ def dataset_card(
         f"- pairs: `{options.pairs}`"
         + (f" by `{options.aggregate}`" if options.pairs == "aggregated" else ""),
         f"- ties: `{options.ties}`",
-        f"- mapping: `{mapping.name}` (kind `{mapping.kind}`, prompt `{mapping.prompt}`, "
-        f"responses `{mapping.responses}`, field `{mapping.field}`)",
+        _mapping_line(mapping),
         f"- split by prompt: test share {options.test_size}, seed {options.seed}; "
         "no prompt is in both splits",
         "",
@@ -64,7 +63,8 @@ def dataset_card(
         f"- output files read: {result.outputs}",
         f"- invalid files skipped: {result.invalid_file_count}",
         f"- loops: {summary['items']} (unusable: {sum(summary['unusable_items'].values())})",
-        f"- answers: {summary['answers']}, valid: {summary['valid_answers']}",
+        f"- answers: {summary['answers']}, valid: {summary['valid_answers']}"
+        + (f" (response edits: {summary['edit_answers']})" if summary["edit_answers"] else ""),
     ]
     for reason, count in sorted(summary["invalid_answers"].items()):
         lines.append(f"  - invalid, {reason}: {count}")
@@ -93,6 +93,18 @@ def dataset_card(
         lines.append(f"- {json.dumps(entry, sort_keys=True)}")
     lines.append("")
     return "\n".join(lines)
+
+
+def _mapping_line(mapping: Mapping) -> str:
+    if mapping.kind == "auto":
+        return (
+            "- mapping: `auto` (loops with preference-element answers read as `preference`, "
+            "the others as `notebook`)"
+        )
+    return (
+        f"- mapping: `{mapping.name}` (kind `{mapping.kind}`, prompt `{mapping.prompt}`, "
+        f"responses `{mapping.responses}`, field `{mapping.field}`)"
+    )
 
 
 def _schema(options: ExportOptions) -> Any:

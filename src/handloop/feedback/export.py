@@ -7,15 +7,20 @@ moved into place unless rows were written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
+from handloop.feedback import preference
 from handloop.feedback.card import dataset_card
 from handloop.feedback.export_result import ExportResult
-from handloop.feedback.mappings import Mapping
+from handloop.feedback.formats import MARGIN_FORMATS
+from handloop.feedback.mappings import BUILT_INS, Mapping
 from handloop.feedback.options import ExportOptions, split_of
+from handloop.feedback.output_files import NotAnOutput, parse_output
 from handloop.feedback.pipeline import item_pairs, run_chunks
 from handloop.feedback.problems import ExportInputError
 from handloop.feedback.sources import OutputSource
@@ -23,6 +28,9 @@ from handloop.feedback.tidy import TIDY_SCHEMA
 from handloop.feedback.writers import SPLITS, Sink, open_sink
 
 __all__ = ["ExportOptions", "ExportResult", "item_pairs", "run_export", "split_of"]
+
+# How many files the margin decision may read before it gives up looking for answers.
+_PEEK_FILES = 50
 
 
 class Progress(Protocol):
@@ -68,6 +76,10 @@ def run_export(
     locations = source.locations()
     if not locations:
         raise ExportInputError(f"no A2I output files (output.json) found in {source.description}")
+    if options.margin_column is None:
+        options = replace(
+            options, margin_column=_answers_carry_margins(source, locations, mapping, options)
+        )
     schema = TIDY_SCHEMA if tidy else options.shape.schema()
     sink = open_sink(path, schema, overwrite=options.overwrite)
     try:
@@ -89,6 +101,11 @@ def run_export(
                 progress.advance(chunk.locations)
         for split in SPLITS:
             batcher.flush(split)
+        if options.format == "sft" and result.total_rows == 0:
+            raise ExportInputError(
+                f"no response-edit answers were found that change a response in "
+                f"{result.outputs} output file(s): --format sft has no rows to write"
+            )
         if result.total_rows == 0 or (not tidy and result.matched_answers == 0):
             raise ExportInputError(_nothing_message(result, mapping, options))
         sink.commit(dataset_card(result, mapping, options, source))
@@ -96,6 +113,35 @@ def run_export(
         sink.abort()
         raise
     return result
+
+
+def _answers_carry_margins(
+    source: OutputSource, locations: Sequence[str], mapping: Mapping, options: ExportOptions
+) -> bool:
+    """Whether the export's answers say how much better, judged by the first output file
+    that has answers: the sink's columns are fixed before the first row is written."""
+    if (
+        options.format not in MARGIN_FORMATS
+        or options.pairs == "aggregated"
+        or mapping.kind not in ("auto", "preference")
+    ):
+        return False
+    for location in locations[:_PEEK_FILES]:
+        try:
+            output = parse_output(source.read(location), location)
+        except (OSError, NotAnOutput, LookupError):
+            continue  # the export itself reports (or skips) this file
+        if not output.answers:
+            continue
+        contents = [answer.answer_content for answer in output.answers]
+        if mapping.resolved(contents).kind != "preference":
+            return False
+        for content in contents:
+            found = preference.find_element_answer(content, mapping.field)
+            if found is not None and preference.carries_margin(found[1]):
+                return True
+        return False
+    return False
 
 
 def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOptions) -> str:
@@ -126,6 +172,13 @@ def _nothing_message(result: ExportResult, mapping: Mapping, options: ExportOpti
 
 
 def _reads(mapping: Mapping) -> str:
+    elements = 'preference-element answers {"kind": ..., "shownOrder": [...]}'
+    if mapping.kind == "auto":
+        return f"{elements}, else fields named {BUILT_INS['notebook'].field}"
+    if mapping.kind == "preference":
+        if mapping.field is None:
+            return elements
+        return f'a field {mapping.field} holding {{"kind": ..., "shownOrder": [...]}}'
     if mapping.kind == "rank-fields":
         return f"fields named {mapping.field}"
     shape = "label" if mapping.kind == "label" else "ranking"

@@ -1,7 +1,7 @@
 """Mappings: how one worker's answer becomes a ranking of one loop's responses.
 
 A mapping says where the prompt and the responses are in the loop's input, and how the
-answer ranks them. Three kinds:
+answer ranks them. Four kinds:
 
 - ``rank-fields``: one answer field per response (``response_{i}_ranking``, ``{i}`` is the
   1-based response number) holding a number; equal numbers are ties unless
@@ -11,6 +11,11 @@ answer ranks them. Three kinds:
   the others tie below it.
 - ``text-ranking``: a crowd-text-ranking answer ``{name: {"ranking": [{"dimension",
   "ranks": [...], "allowTie"?}], "displayOrder"?: [...]}}`` (see docs/export.md).
+- ``preference``: handloop's preference elements, ``{name: {"kind": ..., "shownOrder":
+  [...], ...}}``, which name responses by id (see preference.py); rankings.py reads them.
+
+The built-in ``auto`` is no kind of its own: each loop is read as ``preference`` when an
+answer holds a preference element's value, else as ``notebook``.
 
 Ranks are normalised so that lower is better; ``None`` marks an invalid answer, with a
 reason.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -28,11 +34,13 @@ from typing import Any, Literal
 
 from handloop.domain import json_values
 from handloop.errors import ValidationError
+from handloop.feedback import preference
 from handloop.feedback.paths import parse_path
 from handloop.feedback.problems import ExportInputError
 
-Kind = Literal["rank-fields", "label", "text-ranking"]
-KINDS: tuple[str, ...] = ("rank-fields", "label", "text-ranking")
+Kind = Literal["rank-fields", "label", "text-ranking", "preference", "auto"]
+# The kinds a mapping may name; "auto" is the built-in of that name only.
+KINDS: tuple[str, ...] = ("rank-fields", "label", "text-ranking", "preference")
 
 _ABSENT = object()
 _TIE_LABELS = {"tie", "equal", "same", "both", "both equal", "neither", "none", "no preference"}
@@ -66,16 +74,45 @@ class Mapping:
         if self.response_text:
             object.__setattr__(self, "text_steps", parse_path(self.response_text))
 
+    def resolved(self, answers: Iterable[dict[str, Any]]) -> Mapping:
+        """The mapping that reads a loop with these answer contents: ``auto`` picks one."""
+        if self.kind != "auto":
+            return self
+        return BUILT_INS["preference" if preference.has_element_answer(answers) else "notebook"]
+
     def rank(self, answer: dict[str, Any], n: int) -> tuple[tuple[float, ...] | None, str | None]:
-        """(ranks, None) or (None, reason); ranks are in response order, lower is better."""
+        """(ranks, None) or (None, reason); ranks are in response order, lower is better.
+
+        ``preference`` answers are read here as if the responses were text (ids "0".."n-1");
+        rank_item reads them against the loop's real ids."""
         if self.kind == "rank-fields":
             return self._rank_fields(answer, n)
         if self.kind == "label":
             return self._label(answer, n)
-        return self._text_ranking(answer, n)
+        if self.kind == "text-ranking":
+            return self._text_ranking(answer, n)
+        mapping = self.resolved((answer,))
+        if mapping.kind != "preference":
+            return mapping.rank(answer, n)
+        found = preference.find_element_answer(answer, self.field)
+        if found is None:
+            return None, self.missing_preference()
+        verdict = preference.judge(found[1], [str(i) for i in range(n)], self.dimension)
+        return verdict.ranks, verdict.reason
+
+    def missing_preference(self) -> str:
+        """Why an answer gives a ``preference`` mapping nothing to read."""
+        if self.field:
+            return f"no preference-element answer named {self.field}"
+        return "no preference-element answer"
 
     def matches(self, answer: dict[str, Any], n: int) -> bool:
         """Whether the answer has the field(s) this mapping reads at all."""
+        if self.kind in ("preference", "auto"):
+            mapping = self.resolved((answer,))
+            if mapping.kind != "preference":
+                return mapping.matches(answer, n)
+            return preference.find_element_answer(answer, self.field) is not None
         if self.kind == "rank-fields":
             template = self.field or ""
             return any(template.replace("{i}", str(i)) in answer for i in range(1, n + 1))
@@ -231,6 +268,13 @@ def _fmt(number: float) -> str:
 
 
 BUILT_INS: dict[str, Mapping] = {
+    "auto": Mapping(
+        name="auto",
+        kind="auto",
+        prompt="inputContent.prompt",
+        responses="inputContent.responses",
+        field=None,
+    ),
     "notebook": Mapping(name="notebook", kind="rank-fields"),
     "classifier": Mapping(name="classifier", kind="label", field=None),
     "text-ranking": Mapping(
@@ -240,6 +284,13 @@ BUILT_INS: dict[str, Mapping] = {
         responses="inputContent.responses",
         field=None,
         permutation=None,
+    ),
+    "preference": Mapping(
+        name="preference",
+        kind="preference",
+        prompt="inputContent.prompt",
+        responses="inputContent.responses",
+        field=None,
     ),
 }
 
@@ -287,8 +338,15 @@ def mapping_from_dict(doc: dict[str, Any]) -> Mapping:
     if unknown:
         raise ExportInputError(f"unknown mapping key(s): {', '.join(unknown)}")
     base_name = doc.get("base", "notebook" if "kind" not in doc else None)
+    if base_name == "auto":
+        raise ExportInputError(
+            "base 'auto' picks a mapping per loop and takes no keys: give base 'preference' "
+            "or 'notebook'"
+        )
     if base_name is not None and base_name not in BUILT_INS:
         raise ExportInputError(f"unknown base mapping '{base_name}'")
+    if base_name is None and doc.get("kind") == "preference":
+        base_name = "preference"  # its paths, not the notebook's
     kind = doc.get("kind", BUILT_INS[base_name].kind if base_name else None)
     if kind not in KINDS:
         raise ExportInputError(f"mapping kind must be one of {', '.join(KINDS)}")

@@ -25,6 +25,9 @@ class ExportOptions:
     batch_rows: int = 65_536
     jobs: int = 1  # worker processes that parse and pair outputs
     chunk_size: int = 2_000  # output files per unit of work
+    # Per-annotator trl/reward: a margin column. None: run_export decides from the first
+    # output file with answers (a column only when those answers say how much better).
+    margin_column: bool | None = None
 
     @property
     def shape(self) -> Shape:
@@ -34,6 +37,7 @@ class ExportOptions:
             keep_ties=self.ties == "keep",
             conversational=self.conversational,
             reward_labels=self.reward_labels,
+            margin=bool(self.margin_column),
         )
 
 

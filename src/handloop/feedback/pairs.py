@@ -4,6 +4,8 @@ Ranks are compared as numbers; equal ranks are a tie, which gives no preference 
 ties are kept (then a row marked ``tie``). Several annotators give either one pair per
 annotator, or one aggregated pair per response pair (mean rank or Bradley–Terry) with a
 margin and the share of annotators who agree with it.
+
+A response edit adds one more pair: the edited text over the response it rewrote.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ Aggregate = Literal["mean-rank", "bradley-terry"]
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """``chosen`` is preferred to ``rejected`` (response indices), or a tie."""
+    """``chosen`` is preferred to ``rejected``, or a tie.
+
+    Both are indices into the item's responses followed by its edited texts: index
+    ``len(responses) + k`` is ``item.edits[k].text``."""
 
     chosen: int
     rejected: int
     tie: bool
     worker_id: str | None  # None for aggregated pairs
-    margin: float | None  # aggregated: how far apart the two are
+    # aggregated: how far apart the two are; per annotator: how much better the annotator
+    # said (None when the answer does not say)
+    margin: float | None
     agreement: float | None  # aggregated: share of annotators preferring chosen
     annotators: int  # annotators who ranked both
 
@@ -41,15 +48,43 @@ def annotator_pairs(item: RankedItem, *, keep_ties: bool = False) -> list[Pair]:
         ranks = judgement.ranks
         if ranks is None:
             continue
+        worker = judgement.worker_id
+        if judgement.scores is not None:
+            for i in range(n):
+                for j in range(i + 1, n):
+                    margin = judgement.pair_margin(i, j)
+                    if ranks[i] < ranks[j]:
+                        out.append(Pair(i, j, False, worker, margin, None, 1))
+                    elif ranks[j] < ranks[i]:
+                        out.append(Pair(j, i, False, worker, margin, None, 1))
+                    elif keep_ties:
+                        out.append(Pair(i, j, True, worker, margin, None, 1))
+            continue
+        margin = judgement.margin  # one for the whole answer
+        tie_margin = None if margin is None else 0.0
         for i in range(n):
             for j in range(i + 1, n):
                 if ranks[i] < ranks[j]:
-                    out.append(Pair(i, j, False, judgement.worker_id, None, None, 1))
+                    out.append(Pair(i, j, False, worker, margin, None, 1))
                 elif ranks[j] < ranks[i]:
-                    out.append(Pair(j, i, False, judgement.worker_id, None, None, 1))
+                    out.append(Pair(j, i, False, worker, margin, None, 1))
                 elif keep_ties:
-                    out.append(Pair(i, j, True, judgement.worker_id, None, None, 1))
+                    out.append(Pair(i, j, True, worker, tie_margin, None, 1))
+    if item.edits:
+        out.extend(edit_pairs(item, aggregated=False))
     return out
+
+
+def edit_pairs(item: RankedItem, *, aggregated: bool) -> list[Pair]:
+    """Each response edit: its text over the original. Aggregated, still one per edit (one
+    annotator, who agrees with it; no margin, written as 0)."""
+    n = len(item.responses)
+    return [
+        Pair(n + k, edit.response, False, None, 0.0, 1.0, 1)
+        if aggregated
+        else Pair(n + k, edit.response, False, edit.worker_id, None, None, 1)
+        for k, edit in enumerate(item.edits)
+    ]
 
 
 def aggregated_pairs(
@@ -66,7 +101,7 @@ def aggregated_pairs(
     """
     valid = [j.ranks for j in item.judgements if j.ranks is not None]
     if not valid:
-        return []
+        return edit_pairs(item, aggregated=True)
     n = len(item.responses)
     if scores is None:
         if method == "mean-rank":
@@ -86,6 +121,8 @@ def aggregated_pairs(
             chosen, rejected = (i, j) if diff > 0 else (j, i)
             agree = sum(1 for r in valid if r[chosen] < r[rejected]) / count
             out.append(Pair(chosen, rejected, False, None, abs(diff), agree, count))
+    if item.edits:
+        out.extend(edit_pairs(item, aggregated=True))
     return out
 
 

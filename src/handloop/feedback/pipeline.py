@@ -51,6 +51,7 @@ class ChunkResult:
 
 
 def item_pairs(item: RankedItem, options: ExportOptions) -> list[Pair]:
+    """The item's pairs as the options ask (response edits' pairs included)."""
     keep = options.ties == "keep"
     if options.pairs == "aggregated":
         return aggregated_pairs(item, method=options.aggregate, keep_ties=keep)
@@ -97,6 +98,7 @@ def rows_chunk(
         return chunk
     builders = {split: RowBuilder(options.shape) for split in SPLITS}
     pairs_wanted = options.format in PAIR_FORMATS
+    sft = options.format == "sft"
     aggregated = options.pairs == "aggregated"
     stats = chunk.stats
     items: list[RankedItem] = []
@@ -115,7 +117,9 @@ def rows_chunk(
     for index, item in enumerate(items):
         chunk.matched_answers += sum(1 for j in item.judgements if j.matched)
         builder = builders[split_of(item.prompt, options.test_size, options.seed)]
-        if pairs_wanted:
+        if sft:
+            builder.add_edits(item)
+        elif pairs_wanted:
             if fitted is not None:
                 pairs = aggregated_pairs(item, keep_ties=keep_ties, scores=fitted[index])
             else:

@@ -6,6 +6,9 @@
 - per-worker answer counts, invalid answers and time per task;
 - position bias: how often the first-shown response is ranked best, against the 1/n
   expected without bias, and how often it wins the pairs it is in.
+
+A response edit is a valid answer that ranks nothing: it counts as an answer, not in the
+agreement or bias figures.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class StatsCollector:
     items: int = 0
     unusable_items: Counter[str] = field(default_factory=Counter)
     answers: int = 0
+    edit_answers: int = 0  # valid, but no ranking: response edits
     invalid_reasons: Counter[str] = field(default_factory=Counter)
     workers: dict[str, WorkerFigures] = field(default_factory=dict)
     flows: Counter[str] = field(default_factory=Counter)
@@ -78,6 +82,9 @@ class StatsCollector:
                 figures.seconds.append(judgement.time_spent_seconds)
             ranks = judgement.ranks
             if ranks is None:
+                if judgement.reason is None:
+                    self.edit_answers += 1
+                    continue
                 figures.invalid += 1
                 self.invalid_reasons[_reason_kind(judgement.reason or "invalid")] += 1
                 continue
@@ -98,6 +105,7 @@ class StatsCollector:
         self.items += other.items
         self.unusable_items.update(other.unusable_items)
         self.answers += other.answers
+        self.edit_answers += other.edit_answers
         self.invalid_reasons.update(other.invalid_reasons)
         for worker, theirs in other.workers.items():
             mine = self.workers.get(worker)
@@ -146,20 +154,22 @@ class StatsCollector:
     def summary(self) -> dict[str, Any]:
         """Every figure, JSON-ready (NaN-free: undefined figures are None)."""
         valid = self.answers - sum(self.invalid_reasons.values())
+        ranked = valid - self.edit_answers
         alpha = self.alpha()
         return {
             "items": self.items,
             "unusable_items": dict(self.unusable_items),
             "answers": self.answers,
             "valid_answers": valid,
+            "edit_answers": self.edit_answers,
             "invalid_answers": dict(self.invalid_reasons),
             "krippendorff_alpha_ordinal": None if alpha != alpha else round(alpha, 4),
             "pairwise_agreement": _ratio(self.agree, self.compared),
             "annotator_pairs_compared": self.compared,
             "tie_rate": _ratio(self.tied_pairs, self.response_pairs),
             "position_bias": {
-                "first_shown_best_rate": _ratio(self.first_best, valid),
-                "expected_without_bias": _ratio(self.first_best_expected, valid),
+                "first_shown_best_rate": _ratio(self.first_best, ranked),
+                "expected_without_bias": _ratio(self.first_best_expected, ranked),
                 "first_shown_pair_win_rate": _ratio(self.first_pair_wins, self.first_pairs),
                 "best_rate_by_position": {
                     str(p + 1): _ratio(self.best_by_position[p], self.shown_by_position[p])
@@ -207,6 +217,8 @@ def format_table(summary: dict[str, Any]) -> str:
         f"answers                     {summary['answers']}",
         f"valid answers               {summary['valid_answers']}",
     ]
+    if summary["edit_answers"]:
+        lines.append(f"  of which response edits   {summary['edit_answers']}")
     for reason, count in sorted(summary["invalid_answers"].items()):
         lines.append(f"  invalid: {reason:<40} {count}")
     for reason, count in sorted(summary["unusable_items"].items()):
