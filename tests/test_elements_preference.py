@@ -298,9 +298,12 @@ def test_edit_picks_one_of_several_by_keyboard(frames: Frames) -> None:
     keys(frame, "2")
     editor = frame.locator("hl-response-edit textarea.editor")
     assert editor.input_value() == {"gpt": "From gpt.", "llama": "From llama."}[order[1]]
-    frame.page.keyboard.type(" Better.")  # the editor has the focus after the pick
+    # The editor has the focus after the pick, the caret and the view at the text's start.
+    assert editor.evaluate("e => [e.selectionStart, e.scrollTop]") == [0, 0]
+    frame.page.keyboard.type("Better: ")
     value = answer_of(frames, frame, "ed")
-    assert value["responseId"] == order[1] and value["edited"].endswith(" Better.")
+    assert value["responseId"] == order[1]
+    assert value["edited"] == "Better: " + {"gpt": "From gpt.", "llama": "From llama."}[order[1]]
 
 
 def test_conversation_shows_turns_and_adds_nothing(frames: Frames) -> None:

@@ -112,11 +112,12 @@
   });
 
   // Keyboard first: the task's keys work from the start, without a click into the frame.
-  function focusTask() {
-    if (document.activeElement === document.body || document.activeElement === null) frame.focus();
-  }
-  frame.addEventListener("load", focusTask);
-  focusTask();
+  // (Focusing the iframe element alone leaves its page without focus: the window inside
+  // must be focused once it has loaded.)
+  frame.addEventListener("load", function () {
+    var active = document.activeElement;
+    if (active === null || active === document.body || active === frame) frame.contentWindow.focus();
+  });
 
   function askSubmit() {
     if (!busy) frame.contentWindow.postMessage({ type: "handloop:submit" }, "*");

@@ -2,7 +2,7 @@
 // (hl-comparison-rank), or place two on a five-point scale (hl-comparison-likert).
 import { el, isTrue } from "./dom.js";
 import { lenient } from "./literal.js";
-import { PreferenceElement, digit, inBody, letter } from "./preference.js";
+import { PreferenceElement, checked, digit, inBody, keyCap, letter } from "./preference.js";
 
 function names(ids, self) {
   const letters = ids.map((id) => letter(self._order.indexOf(id))).sort();
@@ -14,26 +14,25 @@ export const STRENGTHS = ["Negligibly better / unsure", "Slightly better", "Bett
 export class HlComparisonChoice extends PreferenceElement {
   reset() { this._outcome = null; this._chosen = null; this._strength = null; }
   render() {
-    const self = this;
     const two = this._shown.length === 2;
     this._cards = el("div", { class: "cards" + (this._shown.length <= 3 ? " across" : "") },
-      this._shown.map((item, p) => { return self.card(item, p, { key: true }); }));
+      this._shown.map((item, p) => { return this.card(item, p, { key: true }); }));
     this._options = this._shown.map((item, p) => {
       const text = letter(p) + (two ? " is better" : " is best");
-      const button = self.option(text, p < 9 ? String(p + 1) : null, "Response " + text, () => { self.pick("chosen", item.id); });
+      const button = this.option(text, p < 9 ? String(p + 1) : null, "Response " + text, () => this.pick("chosen", item.id));
       button.dataset.outcome = "chosen:" + item.id;
       return button;
     });
-    if (isTrue(this, "allow-tie")) this._options.push(this.tagged(this.option("Tie", "T", "Tie: equally good", () => { self.pick("tie"); }), "tie"));
-    if (isTrue(this, "allow-both-bad")) this._options.push(this.tagged(this.option("Both are bad", "B", two ? "Both are bad" : "All are bad", () => { self.pick("both-bad"); }), "both-bad"));
+    if (isTrue(this, "allow-tie")) this._options.push(this.tagged(this.option("Tie", "T", "Tie: equally good", () => this.pick("tie")), "tie"));
+    if (isTrue(this, "allow-both-bad")) this._options.push(this.tagged(this.option("Both are bad", "B", two ? "Both are bad" : "All are bad", () => this.pick("both-bad")), "both-bad"));
     const parts = [this._cards, el("div", { class: "bar", role: "radiogroup", "aria-label": "Which response is better?" },
       [el("span", { class: "label", text: two ? "Which is better?" : "Which is best?" })].concat(this._options))];
     this._strengths = null;
     if (isTrue(this, "strength")) {
       this._strengthLabel = el("span", { class: "label", text: "How much better?" });
-      this._strengths = STRENGTHS.map((text, value) => { return self.option(text, null, text, () => { self.setStrength(value); }); });
+      this._strengths = STRENGTHS.map((text, value) => { return this.option(text, null, text, () => this.setStrength(value)); });
       parts.push(el("div", { class: "bar", role: "radiogroup", "aria-label": "How much better is it?" },
-        [this._strengthLabel].concat(this._strengths, [el("span", { class: "key", "aria-hidden": "true", text: "↑↓" })])));
+        [this._strengthLabel].concat(this._strengths, [keyCap("↑↓")])));
     }
     return el("div", null, parts);
   }
@@ -54,14 +53,14 @@ export class HlComparisonChoice extends PreferenceElement {
   refresh() {
     if (!this._options) return;
     const current = this.current();
-    this._options.forEach((b) => { b.setAttribute("aria-checked", String(b.dataset.outcome === current)); b.disabled = this.disabled; });
+    this._options.forEach((b) => { checked(b, b.dataset.outcome === current); b.disabled = this.disabled; });
     Array.from(this._cards.children).forEach((card) => {
       card.classList.toggle("picked", this._outcome === "chosen" && card.dataset.id === this._chosen);
     });
     if (this._strengths) {
       const chosen = this._outcome === "chosen";
       this._strengthLabel.textContent = chosen ? "How much better is " + letter(this._order.indexOf(this._chosen)) + "?" : "How much better? (choose a response first)";
-      this._strengths.forEach((b, v) => { b.disabled = !chosen || this.disabled; b.setAttribute("aria-checked", String(this._strength === v)); });
+      this._strengths.forEach((b, v) => { b.disabled = !chosen || this.disabled; checked(b, this._strength === v); });
     }
   }
   keys(event, target) {
@@ -127,65 +126,63 @@ export class HlComparisonRank extends PreferenceElement {
     this._grabbed = null;
   }
   render() {
-    const self = this;
     const n = this._shown.length;
     this._rowsBox = el("div", { class: "rows", role: "list", "aria-label": "Responses to rank, 1 is best" });
     this._rows = {};
     this._shown.forEach((item, p) => {
       const buttons = [];
       for (let r = 1; r <= n; r++) {
-        const b = self.option(String(r), null, "Rank " + r + (r === 1 ? " (best)" : r === n ? " (worst)" : "") + " for response " + letter(p),
-          () => { self.setRank(item.id, r); });
+        const b = this.option(String(r), null, "Rank " + r + (r === 1 ? " (best)" : r === n ? " (worst)" : "") + " for response " + letter(p),
+          () => this.setRank(item.id, r));
         b.dataset.rank = String(r);
         buttons.push(b);
       }
-      const group = el("div", { class: "bar", role: "radiogroup", "aria-label": "Rank of response " + letter(p) },
+      const group = el("div", { class: "card-foot", role: "radiogroup", "aria-label": "Rank of response " + letter(p) },
         [el("span", { class: "label", text: "Rank" })].concat(buttons));
-      const card = self.card(item, p, { key: true, foot: group });
+      const card = this.card(item, p, { key: true, foot: group });
       const head = card.querySelector(".card-head");
       head.setAttribute("draggable", "true");
       head.insertBefore(el("span", { class: "grip", "aria-hidden": "true", text: "⋮⋮" }), head.firstChild);
       head.appendChild(el("span", { class: "ranked", "aria-live": "polite" }));
       const row = el("div", { class: "row", role: "listitem", tabindex: "0", "data-id": item.id,
         "aria-label": "Response " + letter(p) + " (Space: move, ← →: rank)" }, [card]);
-      self.dragging(row, head, item.id);
-      self._rows[item.id] = { row: row, buttons: buttons, card: card, label: head.querySelector(".ranked") };
-      self._rowsBox.appendChild(row);
+      this.dragging(row, head, item.id);
+      this._rows[item.id] = { row: row, buttons: buttons, card: card, label: head.querySelector(".ranked") };
+      this._rowsBox.appendChild(row);
     });
     this._summary = el("p", { class: "summary", "aria-live": "polite" });
     const parts = [this._rowsBox, this._summary];
     if (this.allowTies) {
-      this._tieButton = el("button", { type: "button", class: "opt", "aria-pressed": "false", onclick: () => { self._tieNext = !self._tieNext; self.refresh(); } },
-        [el("span", { class: "key", "aria-hidden": "true", text: "=" }), "Tie the next pick with the last"]);
+      this._tieButton = el("button", { type: "button", class: "opt", "aria-pressed": "false", onclick: () => { this._tieNext = !this._tieNext; this.refresh(); } },
+        [keyCap("="), "Tie the next pick with the last"]);
       parts.push(el("div", { class: "bar" }, [this._tieButton]));
     }
     return el("div", null, parts);
   }
   dragging(row, handle, id) {
-    const self = this;
     handle.addEventListener("dragstart", (event) => {
-      self._dragged = id;
+      this._dragged = id;
       event.dataTransfer.effectAllowed = "move";
       event.dataTransfer.setData("text/plain", "response " + id);
     });
-    handle.addEventListener("dragend", () => { self._dragged = null; self.clearOver(); });
+    handle.addEventListener("dragend", () => { this._dragged = null; this.clearOver(); });
     row.addEventListener("dragover", (event) => {
-      if (self._dragged === null || self._dragged === undefined) return;
+      if (this._dragged === null || this._dragged === undefined) return;
       event.preventDefault();
-      self.clearOver();
-      row.classList.add(self.after(row, event) ? "over-after" : "over-before");
+      this.clearOver();
+      row.classList.add(this.after(row, event) ? "over-after" : "over-before");
     });
     row.addEventListener("drop", (event) => {
-      if (self._dragged === null || self._dragged === undefined) return;
+      if (this._dragged === null || this._dragged === undefined) return;
       event.preventDefault();
-      const after = self.after(row, event);
-      const moved = self._dragged;
-      self._dragged = null;
-      self.clearOver();
+      const after = this.after(row, event);
+      const moved = this._dragged;
+      this._dragged = null;
+      this.clearOver();
       if (moved === id) return;
-      const order = self._rowOrder.filter((x) => x !== moved);
+      const order = this._rowOrder.filter((x) => x !== moved);
       order.splice(order.indexOf(id) + (after ? 1 : 0), 0, moved);
-      self.followRows(order);
+      this.followRows(order);
     });
   }
   after(row, event) { const box = row.getBoundingClientRect(); return event.clientY > box.top + box.height / 2; }
@@ -223,7 +220,7 @@ export class HlComparisonRank extends PreferenceElement {
     Object.keys(this._rows).forEach((id) => {
       const r = this._rows[id];
       const rank = this._ranks[id];
-      r.buttons.forEach((b) => { b.setAttribute("aria-checked", String(Number(b.dataset.rank) === rank)); b.disabled = this.disabled; });
+      r.buttons.forEach((b) => { checked(b, Number(b.dataset.rank) === rank); b.disabled = this.disabled; });
       r.label.textContent = rank === null ? "not ranked" : "ranked " + rank;
       r.row.classList.toggle("grabbed", this._grabbed === id);
       r.card.classList.toggle("dup", dup.indexOf(id) >= 0);
@@ -309,16 +306,15 @@ export class HlComparisonLikert extends PreferenceElement {
   }
   reset() { this._point = null; }
   render() {
-    const self = this;
-    this._points = this.labels().map((text, v) => { return self.option(text, String(v + 1), text, () => { self.setPoint(v); }); });
+    this._points = this.labels().map((text, v) => { return this.option(text, String(v + 1), text, () => this.setPoint(v)); });
     return el("div", null, [
-      el("div", { class: "cards across" }, this._shown.map((item, p) => { return self.card(item, p, {}); })),
-      el("div", { class: "bar", role: "radiogroup", "aria-label": "Which response is better, and by how much?" }, this._points)]);
+      el("div", { class: "cards across" }, this._shown.map((item, p) => { return this.card(item, p, {}); })),
+      el("div", { class: "bar scale wide", style: "--points:5", role: "radiogroup", "aria-label": "Which response is better, and by how much?" }, this._points)]);
   }
   setPoint(v) { if (this.disabled) return; this._point = v; this.changed(); }
   refresh() {
     if (!this._points) return;
-    this._points.forEach((b, v) => { b.setAttribute("aria-checked", String(this._point === v)); b.disabled = this.disabled; });
+    this._points.forEach((b, v) => { checked(b, this._point === v); b.disabled = this.disabled; });
   }
   keys(event) {
     const n = digit(event);

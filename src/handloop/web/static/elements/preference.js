@@ -100,6 +100,8 @@ export function showHelp() {
   if (!dialog.open) dialog.showModal();
 }
 
+export function keyCap(text) { return el("span", { class: "key", "aria-hidden": "true", text: text }); }
+export function checked(node, on) { node.setAttribute("aria-checked", String(on)); }
 export function digit(event) { return /^[1-9]$/.test(event.key) ? Number(event.key) : null; }
 export function inBody(target) { return !!target && !!target.closest && !!target.closest(".body"); }
 
@@ -124,7 +126,7 @@ document.addEventListener("keydown", (event) => {
 export const PREFERENCE_CSS = [
   ":host{display:block;margin:12px 0}",
   ".head{display:flex;align-items:baseline;gap:12px;margin:0 0 8px}.head h2{margin:0;font-size:16px}",
-  ".keys-hint{margin-left:auto;font-size:12px;color:#545b64}",
+  ".keys-hint{margin-left:auto;font-size:12px;color:#545b64}@media (max-width:640px){.keys-hint{display:none}}",
   ".cards{display:grid;gap:12px;grid-template-columns:1fr}",
   ".cards.across{grid-template-columns:repeat(auto-fit,minmax(260px,1fr))}",
   "@media (max-width:640px){.cards.across{grid-template-columns:1fr}}",
@@ -133,15 +135,17 @@ export const PREFERENCE_CSS = [
   ".card.worse{opacity:.8}",
   ".card-head{display:flex;align-items:center;gap:8px;padding:6px 10px;border-bottom:1px solid #eaeded;background:#fafafa;border-radius:8px 8px 0 0}",
   ".card-head .name{font-weight:600}.card-head .expand{margin-left:auto;font-size:12px;padding:2px 8px}",
-  ".body{padding:8px 12px;overflow:auto;max-height:45vh;line-height:1.5;overflow-wrap:anywhere}",
+  ".body{flex:1 1 auto;padding:8px 12px;overflow:auto;max-height:45vh;line-height:1.5;overflow-wrap:break-word}",
   ".body.open{max-height:none}",
   ".body.plain{white-space:pre-wrap}",
   ".body pre{background:#f6f8fa;padding:8px 10px;border-radius:4px;overflow-x:auto}",
   ".body code{background:#f6f8fa;border-radius:3px;padding:0 3px}.body pre code{padding:0;background:none}",
   ".body table{border-collapse:collapse}.body th,.body td{border:1px solid #d0d7de;padding:3px 8px}",
   ".body img{max-width:100%}.body blockquote{margin:0;padding-left:10px;border-left:3px solid #d5dbdb;color:#414750}",
-  ".body>div>:first-child{margin-top:0}.body>div>:last-child{margin-bottom:0}",
+  ".hl-markdown>:first-child{margin-top:0}.hl-markdown>:last-child{margin-bottom:0}",
   ".card-foot{padding:6px 10px;border-top:1px solid #eaeded;display:flex;flex-wrap:wrap;gap:6px;align-items:center}",
+  ".scale,.bar.scale{display:grid;grid-template-columns:repeat(var(--points),minmax(2.2em,1fr));gap:6px}.scale .opt{justify-content:center}",
+  "@media (max-width:640px){.bar.scale.wide{grid-template-columns:1fr}.scale.wide .opt{justify-content:flex-start}}",
   ".bar{display:flex;flex-wrap:wrap;gap:6px;margin:10px 0 0;align-items:center}",
   ".bar .label{font-weight:600;margin-right:4px}",
   ".opt{display:inline-flex;align-items:center;gap:6px;border-color:#aab7b8}",
@@ -165,17 +169,16 @@ export class PreferenceElement extends CrowdElement {
   answerKey() { return this.name || this.kind; }
   listAttribute() { return "responses"; }
   build() {
-    const self = this;
     registry.add(this);
     this.addEventListener("keydown", (event) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (event.key === "?" && !typing(event)) { event.preventDefault(); showHelp(); return; }
       if (typing(event)) return;
-      lastActive = self;
-      if (self.keys(event, event.composedPath()[0])) event.preventDefault();
+      lastActive = this;
+      if (this.keys(event, event.composedPath()[0])) event.preventDefault();
     });
-    this.addEventListener("pointerdown", () => { lastActive = self; });
-    this.addEventListener("focusin", () => { lastActive = self; });
+    this.addEventListener("pointerdown", () => { lastActive = this; });
+    this.addEventListener("focusin", () => { lastActive = this; });
     this.rebuild();
   }
   rebuild() {
@@ -224,8 +227,10 @@ export class PreferenceElement extends CrowdElement {
       expand.setAttribute("aria-expanded", String(open));
       expand.textContent = open ? "Collapse" : "Expand";
     });
+    // Expand only where there is more to see.
+    new ResizeObserver(() => { expand.hidden = !body.classList.contains("open") && body.scrollHeight <= body.clientHeight + 1; }).observe(body);
     const head = el("div", { class: "card-head" }, [el("span", { class: "name", text: "Response " + letter(position) }),
-      position < 9 && extra && extra.key ? el("span", { class: "key", "aria-hidden": "true", text: String(position + 1) }) : null,
+      position < 9 && extra && extra.key ? keyCap(String(position + 1)) : null,
       expand]);
     return el("section", { class: "card", "data-id": item.id, "data-position": String(position),
       "aria-label": "Response " + letter(position) }, [head, body].concat(extra && extra.foot ? [extra.foot] : []));
@@ -233,7 +238,7 @@ export class PreferenceElement extends CrowdElement {
   // A button in a radio group: role radio, its key shown, its label spoken.
   option(text, key, label, onpick) {
     return el("button", { type: "button", class: "opt", role: "radio", "aria-checked": "false", "aria-label": label || text,
-      onclick: onpick }, [key ? el("span", { class: "key", "aria-hidden": "true", text: key }) : null, text]);
+      onclick: onpick }, [key ? keyCap(key) : null, text]);
   }
   reasonMode() {
     if (!this.hasAttribute("reason")) return null;
@@ -280,7 +285,7 @@ export class PreferenceElement extends CrowdElement {
 export class HlConversation extends PreferenceElement {
   static get extraCss() {
     return ".turns{display:flex;flex-direction:column;gap:8px}.turn{border-radius:8px;border:1px solid #e1e4e8;max-width:92%}" +
-      ".turn.user{align-self:flex-end;background:#eef5fc;border-color:#c8dcf0}.turn.system{background:#fdf8e8;border-color:#eadcae;max-width:100%}" +
+      ".turn.user{align-this:flex-end;background:#eef5fc;border-color:#c8dcf0}.turn.system{background:#fdf8e8;border-color:#eadcae;max-width:100%}" +
       ".role{font-size:12px;font-weight:600;color:#545b64;padding:6px 12px 0;text-transform:capitalize}.turn .body{max-height:none}";
   }
   get takesKeys() { return false; }

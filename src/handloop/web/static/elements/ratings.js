@@ -2,11 +2,15 @@
 // (hl-thumbs), and rewriting a response (hl-response-edit).
 import { el, isTrue } from "./dom.js";
 import { lenient } from "./literal.js";
-import { PreferenceElement, digit, inBody, letter } from "./preference.js";
+import { PreferenceElement, checked, digit, inBody, keyCap, letter } from "./preference.js";
 
 
 export class HlLikert extends PreferenceElement {
-  static get extraCss() { return ".rating .label{min-width:9em}.rating{margin:6px 0 0;border-radius:4px}.rating:focus-visible{outline:2px solid #0073bb}.criterion-note{font-size:12px;color:#545b64}"; }
+  static get extraCss() {
+    return ".rating{display:grid;grid-template-columns:minmax(7em,1fr) minmax(0,2.4fr);gap:8px;align-items:center;margin:6px 0 0;border-radius:4px}" +
+      ".rating:focus-visible{outline:2px solid #0073bb}.criterion-note{display:block;font-size:12px;font-weight:400;color:#545b64}.legend{margin:0 0 8px;color:#414750}" +
+      "@media (max-width:640px){.rating{grid-template-columns:1fr}}";
+  }
   criteria() {
     const list = lenient(this.getAttribute("criteria"), null);
     const items = Array.isArray(list) && list.length ? list : ["overall"];
@@ -30,24 +34,27 @@ export class HlLikert extends PreferenceElement {
     this._criteria.forEach((c) => { this._ratings[c.name] = {}; });
   }
   render() {
-    const self = this;
     this._groups = [];
     const cards = this._shown.map((item, p) => {
-      const foot = el("div", { style: "display:block;padding:4px 10px 8px" }, self._criteria.map((c) => {
+      const foot = el("div", { class: "card-foot", style: "display:block" }, this._criteria.map((c) => {
         const aria = c.label + " of response " + letter(p);
-        const buttons = self._labels.map((text, v) => {
-          const b = self.option(text, self._labels.length <= 9 && !/^\d+$/.test(text) ? String(v + 1) : null, aria + ": " + text, () => { self.rate(c.name, item.id, v + 1); });
+        const buttons = this._labels.map((text, v) => {
+          const b = this.option(text, this._labels.length <= 9 && !/^\d+$/.test(text) ? String(v + 1) : null, aria + ": " + text, () => this.rate(c.name, item.id, v + 1));
           b.dataset.value = String(v + 1);
           return b;
         });
-        const group = el("div", { class: "bar rating", role: "radiogroup", tabindex: "0", "aria-label": aria, "data-id": item.id, "data-criterion": c.name },
-          [el("span", { class: "label", text: c.label }, c.description ? [el("br"), el("span", { class: "criterion-note", text: c.description })] : [])].concat(buttons));
-        self._groups.push({ group: group, buttons: buttons, id: item.id, criterion: c.name });
+        const group = el("div", { class: "rating", role: "radiogroup", tabindex: "0", "aria-label": aria, "data-id": item.id, "data-criterion": c.name },
+          [el("span", { class: "label", text: c.label }, c.description ? [el("span", { class: "criterion-note", text: c.description })] : []),
+            el("span", { class: "scale", style: "--points:" + buttons.length }, buttons)]);
+        this._groups.push({ group: group, buttons: buttons, id: item.id, criterion: c.name });
         return group;
       }));
-      return self.card(item, p, { foot: foot });
+      return this.card(item, p, { foot: foot });
     });
-    return el("div", { class: "cards" + (this._shown.length <= 2 ? " across" : "") }, cards);
+    const labels = this._labels;
+    return el("div", null, [el("p", { class: "legend", text: "Rate from " + labels[0] + (/^\d+$/.test(labels[0]) ? " (worst)" : "") + " to " +
+      labels[labels.length - 1] + (/^\d+$/.test(labels[0]) ? " (best)" : "") + "." }),
+    el("div", { class: "cards" + (this._shown.length <= 2 ? " across" : "") }, cards)]);
   }
   rate(criterion, id, value) {
     if (this.disabled) return;
@@ -58,7 +65,7 @@ export class HlLikert extends PreferenceElement {
     if (!this._groups) return;
     this._groups.forEach((g) => {
       const value = this._ratings[g.criterion][g.id];
-      g.buttons.forEach((b) => { b.setAttribute("aria-checked", String(Number(b.dataset.value) === value)); b.disabled = this.disabled; });
+      g.buttons.forEach((b) => { checked(b, Number(b.dataset.value) === value); b.disabled = this.disabled; });
     });
   }
   focusedGroup(target) {
@@ -109,25 +116,24 @@ export class HlThumbs extends PreferenceElement {
   get perResponseReason() { return true; }
   reset() { this._thumbs = {}; this._notes = {}; }
   render() {
-    const self = this;
     const mode = this.reasonMode();
     this._controls = {};
     const cards = this._shown.map((item, p) => {
       const name = "response " + letter(p);
       const up = el("button", { type: "button", class: "opt thumb", "aria-pressed": "false", "aria-label": "Thumbs up for " + name,
-        onclick: () => { self.set(item.id, "up"); } }, ["✓ Good"]);
+        onclick: () => this.set(item.id, "up") }, [keyCap("U"), "✓ Good"]);
       const down = el("button", { type: "button", class: "opt thumb", "aria-pressed": "false", "aria-label": "Thumbs down for " + name,
-        onclick: () => { self.set(item.id, "down"); } }, ["✗ Bad"]);
+        onclick: () => this.set(item.id, "down") }, [keyCap("D"), "✗ Bad"]);
       const foot = el("div", { class: "card-foot" }, [up, down]);
       let note = null;
       if (mode) {
         note = el("input", { type: "text", "aria-label": "Reason for " + name + (mode === "required" ? " (required)" : " (optional)"),
-          placeholder: self.getAttribute("reason-label") || (mode === "required" ? "Why? (required)" : "Why? (optional)"), style: "flex:1 1 12em;font:inherit;padding:4px 6px;border:1px solid #aab7b8;border-radius:4px" });
-        note.addEventListener("input", () => { self._notes[item.id] = note.value; self.showError(""); });
+          placeholder: this.getAttribute("reason-label") || (mode === "required" ? "Why? (required)" : "Why? (optional)"), style: "flex:1 1 12em;font:inherit;padding:4px 6px;border:1px solid #aab7b8;border-radius:4px" });
+        note.addEventListener("input", () => { this._notes[item.id] = note.value; this.showError(""); });
         foot.appendChild(note);
       }
-      self._controls[item.id] = { up: up, down: down, note: note };
-      return self.card(item, p, { key: true, foot: foot });
+      this._controls[item.id] = { up: up, down: down, note: note };
+      return this.card(item, p, { key: true, foot: foot });
     });
     return el("div", { class: "cards" + (this._shown.length <= 3 ? " across" : "") }, cards);
   }
@@ -196,21 +202,20 @@ export class HlResponseEdit extends PreferenceElement {
   static get extraCss() { return ".editor{display:block;width:100%;min-height:12em;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:8px;border:1px solid #aab7b8;border-radius:4px;margin-top:6px}.edit-label{display:block;margin-top:12px;font-weight:600}"; }
   reset() { this._target = this._shown.length === 1 ? this._shown[0].id : null; this._edits = {}; }
   render() {
-    const self = this;
     const several = this._shown.length > 1;
     this._options = several ? this._shown.map((item, p) => {
-      const b = self.option("Edit " + letter(p), p < 9 ? String(p + 1) : null, "Edit response " + letter(p), () => { self.choose(item.id); });
+      const b = this.option("Edit " + letter(p), p < 9 ? String(p + 1) : null, "Edit response " + letter(p), () => this.choose(item.id));
       b.dataset.id = item.id;
       return b;
     }) : [];
     this._editor = el("textarea", { class: "editor", "aria-label": "Your improved response", spellcheck: "true" });
     this._editor.addEventListener("input", () => {
-      if (self._target !== null) self._edits[self._target] = self._editor.value;
-      self.changed();
+      if (this._target !== null) this._edits[this._target] = this._editor.value;
+      this.changed();
     });
     this._editLabel = el("label", { class: "edit-label" }, ["Your improved response", this._editor]);
     return el("div", null, [
-      el("div", { class: "cards" + (this._shown.length <= 3 ? " across" : "") }, this._shown.map((item, p) => { return self.card(item, p, { key: several }); })),
+      el("div", { class: "cards" + (this._shown.length <= 3 ? " across" : "") }, this._shown.map((item, p) => { return this.card(item, p, { key: several }); })),
       several ? el("div", { class: "bar", role: "radiogroup", "aria-label": "Which response will you edit?" }, [el("span", { class: "label", text: "Which response will you edit?" })].concat(this._options)) : null,
       this._editLabel]);
   }
@@ -221,10 +226,12 @@ export class HlResponseEdit extends PreferenceElement {
     this._editor.value = this._edits[id];
     this.changed();
     this._editor.focus();
+    this._editor.setSelectionRange(0, 0);  // the text from its start, not its end
+    this._editor.scrollTop = 0;
   }
   refresh() {
     if (!this._editor) return;
-    this._options.forEach((b) => { b.setAttribute("aria-checked", String(b.dataset.id === this._target)); b.disabled = this.disabled; });
+    this._options.forEach((b) => { checked(b, b.dataset.id === this._target); b.disabled = this.disabled; });
     this._editor.disabled = this._target === null || this.disabled;
     if (this._target !== null && this._edits[this._target] === undefined) {
       this._edits[this._target] = this._byId[this._target].text;
