@@ -83,7 +83,8 @@ bench: $(BIN)/.installed
 conformance: $(BIN)/.installed
 	$(BIN)/python -m tests.conformance
 
-## screenshots: each corpus template rendered in a sandboxed frame, as PNGs in ./screenshots/
+## screenshots: each corpus template rendered in a sandboxed frame, as PNGs in ./screenshots/,
+## and a gallery of the preference elements at desktop and phone width (preference__*.png)
 screenshots: $(BIN)/.installed
 	$(BIN)/python -m tests.screenshots screenshots
 

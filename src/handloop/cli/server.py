@@ -106,8 +106,9 @@ def init(data_dir: Path | None, database_url: str | None, as_json: bool) -> None
 @click.option(
     "--demo",
     is_flag=True,
-    help="Also create a demo team, worker (password printed once), the LLM-ranking template "
-    "and flow definition, and a few loops to review.",
+    help="Also create a demo team, worker (password printed once), two LLM-feedback "
+    "templates and flow definitions (ranking three answers; picking the better of two) and a "
+    "few loops in each to review.",
 )
 def serve(
     data_dir: Path | None,
@@ -167,7 +168,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def _seed_demo(services: Services) -> None:
     import asyncio
 
-    from handloop.services.demo import DEMO_FLOW, seed_demo
+    from handloop.services.demo import DEMO_FLOWS, seed_demo
 
     services.db.start()
     try:
@@ -181,7 +182,7 @@ def _seed_demo(services: Services) -> None:
     else:
         click.echo(f"  email    = {worker.email}  (password as printed the first time)")
     outputs = services.settings.data_dir / "s3" / "handloop-demo"
-    click.echo(f"  job      = {DEMO_FLOW}; output files under {outputs}\n")
+    click.echo(f"  jobs     = {', '.join(DEMO_FLOWS)}; output files under {outputs}\n")
 
 
 COMMANDS = [init, serve]
