@@ -1,4 +1,5 @@
-"""The read-only S3 API over the output store, through boto3's s3 client."""
+"""The S3 API's reads over the output store, through boto3's s3 client (its writes:
+tests/test_api_s3_writes.py)."""
 
 from __future__ import annotations
 
@@ -85,13 +86,20 @@ def test_list_objects_v2_prefix_delimiter_and_paging(s3: Any) -> None:
             ("NoSuchKey", 404),
         ),
         (
-            "writes refused",
-            lambda s3: s3.put_object(Bucket=BUCKET, Key="x", Body=b"x"),
-            ("MethodNotAllowed", 405),
+            "copies not implemented",
+            lambda s3: s3.copy_object(
+                Bucket=BUCKET, Key="x", CopySource={"Bucket": BUCKET, "Key": "results/readme.txt"}
+            ),
+            ("NotImplemented", 501),
         ),
         (
-            "deletes refused",
-            lambda s3: s3.delete_object(Bucket=BUCKET, Key="x"),
+            "bucket deletion not implemented",
+            lambda s3: s3.delete_bucket(Bucket=BUCKET),
+            ("NotImplemented", 501),
+        ),
+        (
+            "ListBuckets refused",
+            lambda s3: s3.list_buckets(),
             ("MethodNotAllowed", 405),
         ),
         (

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="Largest API request body accepted."
     )
+    max_object_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="Largest object the S3 API stores: a PutObject body, an UploadPart body, "
+        "and the sum of a multipart upload's parts. A larger one is refused with "
+        "EntityTooLarge (400), from its declared length before it is read where the "
+        "request declares one. S3 bodies are streamed to a file, so "
+        "HANDLOOP_MAX_REQUEST_BYTES does not limit them.",
+    )
     clock_skew_seconds: int = Field(
         default=300,
         ge=1,

@@ -5,7 +5,20 @@ an S3-compatible endpoint can replace it. Writes are atomic: a reader sees the w
 object or the whole new one, never a part.
 """
 
-from handloop.blobs.base import BlobInfo, BlobNotFound, BlobStore, BucketNotFound
+from handloop.blobs import checksums
+from handloop.blobs.base import (
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BucketNotFound,
+    ChecksumMismatch,
+    KeyConflict,
+    NoSuchUpload,
+    PartChanged,
+    PartInfo,
+    UploadInfo,
+    UpstreamRefused,
+)
 from handloop.blobs.local import LocalBlobStore
 from handloop.blobs.s3 import S3BlobStore
 
@@ -14,6 +27,14 @@ __all__ = [
     "BlobNotFound",
     "BlobStore",
     "BucketNotFound",
+    "ChecksumMismatch",
+    "KeyConflict",
     "LocalBlobStore",
+    "NoSuchUpload",
+    "PartChanged",
+    "PartInfo",
     "S3BlobStore",
+    "UploadInfo",
+    "UpstreamRefused",
+    "checksums",
 ]

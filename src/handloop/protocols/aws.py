@@ -3,7 +3,6 @@ formats and AWS error shapes. Handlers return plain dicts; this module serialize
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -19,7 +18,7 @@ from handloop.errors import (
     SerializationError,
     UnknownOperation,
 )
-from handloop.protocols import a2i, request_text, s3, sagemaker, sts
+from handloop.protocols import a2i, request_text, s3_writes, sagemaker, sts
 from handloop.protocols.event_stream import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier, claimed_service
@@ -120,20 +119,23 @@ class AwsApi:
         unserved = claimed is not None and claimed not in SIGNING_NAMES
         if unserved:
             service = "sagemaker"  # an API handloop does not have: answered in JSON
+        # An S3 PUT's body (an object: up to HANDLOOP_MAX_OBJECT_BYTES, not
+        # HANDLOOP_MAX_REQUEST_BYTES) is read after the signature, into a file.
+        streamed = service == "s3" and scope["method"] == "PUT"
         try:
             if unserved:
                 raise UnknownOperation(
                     f"handloop does not serve the '{claimed}' API: requests are signed for "
                     "'sagemaker' (SageMaker and A2I runtime), 'sts' or 's3'."
                 )
-            body = await self._read_body(receive, headers)
+            body = b"" if streamed else await self._read_body(receive, headers)
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             signed = await self.verifier.verify(
                 scope["method"],
                 raw_path.split("?", 1)[0],
                 raw_query,
                 scope["headers"],
-                body,
+                None if streamed else body,
                 services=[SIGNING_NAME[api] for api in apis],
             )
             if is_events_request(scope):
@@ -141,7 +143,9 @@ class AwsApi:
                 await stream_events(self.services, scope, receive, send, headers)
                 return
             service = next(api for api in apis if SIGNING_NAME[api] == signed.service)
-            response = await self._dispatch(service, scope, headers, body, signed, request_id)
+            response = await self._dispatch(
+                service, scope, headers, body, signed, request_id, receive
+            )
         except HandloopError as exc:
             response = self._error(service, exc, request_id)
         except Exception:
@@ -163,6 +167,9 @@ class AwsApi:
                         else [(b"content-length", str(len(response.body)).encode())]
                     ),
                     *response.headers,
+                    # A refused PUT's body may be unread, or never sent (a client waiting
+                    # for "100 Continue"): the connection cannot carry another request.
+                    *([(b"connection", b"close")] if streamed and response.status >= 400 else []),
                 ],
             }
         )
@@ -192,17 +199,13 @@ class AwsApi:
         body: bytes,
         signed: SignedRequest,
         request_id: str,
+        receive: Receive,
     ) -> Response:
         if api == "sts":
             return self._sts(scope, body, signed, request_id)
         if api == "s3":
-            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-            status, headers_out, payload = await asyncio.to_thread(
-                s3.handle,
-                self.services.blobs,
-                scope["method"],
-                raw_path.split("?", 1)[0],
-                scope["query_string"].decode("latin-1"),
+            status, headers_out, payload = await s3_writes.handle(
+                self.services, scope, headers, body, signed, receive
             )
             return Response(status, payload, headers_out)
         if api == "sagemaker":

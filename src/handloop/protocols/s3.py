@@ -1,13 +1,14 @@
-"""A read-only S3 API (REST-XML, path-style) over the output store, so that
-``boto3.client("s3").get_object(Bucket=..., Key=...)`` reads outputs as it would on AWS.
-
-GetObject, HeadObject and ListObjectsV2; every other S3 call is refused.
+"""The S3 API's reads (REST-XML, path-style) over the output store, so that
+``boto3.client("s3").get_object(Bucket=..., Key=...)`` reads outputs as it would on AWS:
+GetObject, HeadObject and ListObjectsV2. Writes, and the routing of every S3 request, are
+in ``s3_writes``.
 """
 
 from __future__ import annotations
 
 import base64
 import mimetypes
+import re
 from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Any
@@ -19,7 +20,21 @@ from handloop.errors import HandloopError, ValidationError
 from handloop.protocols.request_text import decode, parse_form
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
-OPERATIONS = ("GetObject", "HeadObject", "ListObjectsV2")
+# Every S3 operation handloop answers (the writes in s3_writes).
+OPERATIONS = (
+    "GetObject",
+    "HeadObject",
+    "ListObjectsV2",
+    "PutObject",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+    "ListParts",
+    "DeleteObject",
+    "CreateBucket",
+    "HeadBucket",
+)
 
 
 class NoSuchKey(HandloopError):
@@ -30,6 +45,14 @@ class NoSuchKey(HandloopError):
 class NoSuchBucket(HandloopError):
     code = "NoSuchBucket"
     status = 404
+
+
+class InvalidRange(HandloopError):
+    code = "InvalidRange"
+    status = 416
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"The requested range is not satisfiable (the object has {size} bytes).")
 
 
 class MethodNotAllowed(HandloopError):
@@ -51,11 +74,11 @@ def _object_headers(info: BlobInfo) -> list[tuple[bytes, bytes]]:
         (b"content-type", content_type.encode()),
         (b"etag", f'"{info.etag}"'.encode()),
         (b"last-modified", formatdate(info.last_modified, usegmt=True).encode()),
-        (b"accept-ranges", b"none"),
+        (b"accept-ranges", b"bytes"),
     ]
 
 
-def _iso(epoch: float) -> str:
+def iso_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -118,7 +141,7 @@ def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
                 common.append(folder)
             continue
         contents.append(
-            f"<Contents><Key>{escape(info.key)}</Key><LastModified>{_iso(info.last_modified)}</LastModified>"
+            f"<Contents><Key>{escape(info.key)}</Key><LastModified>{iso_time(info.last_modified)}</LastModified>"
             f'<ETag>"{info.etag}"</ETag><Size>{info.size}</Size><StorageClass>STANDARD</StorageClass></Contents>'
         )
     parts = [
@@ -143,9 +166,10 @@ def _list_xml(bucket: str, params: dict[str, str], store: BlobStore) -> bytes:
 
 
 def handle(
-    store: BlobStore, method: str, raw_path: str, query: str
+    store: BlobStore, method: str, raw_path: str, query: str, range_header: str | None = None
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Answer one S3 request: (status, headers, body)."""
+    """Answer one S3 read: (status, headers, body); ``range_header`` is the request's
+    ``Range``, if any."""
     path = decode(raw_path, "The request path", s3_code="InvalidURI").lstrip("/")
     bucket, _, key = path.partition("/")
     params = parse_form(query, "the query")
@@ -161,14 +185,47 @@ def handle(
             raise MethodNotAllowed("Only ListObjectsV2 (list-type=2) lists a bucket here.")
         return 200, [(b"content-type", b"application/xml")], _list_xml(bucket, params, store)
     s3_names.check_key(key)
+    status = 200
     try:
         info = store.head(bucket, key)
-        body = b"" if method == "HEAD" else store.get(bucket, key)
+        headers = _object_headers(info)
+        wanted = _range(range_header, info.size) if method == "GET" and range_header else None
+        if method == "HEAD":
+            body = b""
+            headers.append((b"content-length", str(info.size).encode()))
+        elif wanted is not None:
+            first, last = wanted
+            body = store.get_range(bucket, key, first, last)
+            status = 206
+            headers.append((b"content-range", f"bytes {first}-{last}/{info.size}".encode()))
+        else:
+            body = store.get(bucket, key)
     except BucketNotFound:
         raise NoSuchBucket("The specified bucket does not exist.") from None
     except (BlobNotFound, ValueError):
         raise NoSuchKey("The specified key does not exist.") from None
-    headers = _object_headers(info)
-    if method == "HEAD":
-        headers.append((b"content-length", str(info.size).encode()))
-    return 200, headers, body
+    return status, headers, body
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for; None for a header S3 ignores
+    (malformed, or several ranges: the whole object is sent); InvalidRange for a range
+    outside the object. boto3's download_file fetches large objects so, a part at a time."""
+    match = _RANGE.match(header.strip())
+    if match is None or match[1] == match[2] == "":
+        return None
+    if match[1] == "":  # the last N bytes
+        count = int(match[2])
+        if count == 0 or size == 0:
+            raise InvalidRange(size)
+        return max(size - count, 0), size - 1
+    first = int(match[1])
+    last = int(match[2]) if match[2] else size - 1
+    if last < first:
+        return None
+    if first >= size:
+        raise InvalidRange(size)
+    return first, min(last, size - 1)

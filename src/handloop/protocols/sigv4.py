@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote, unquote_to_bytes
 
-from handloop.errors import AuthError
+from handloop.errors import AuthError, HandloopError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _AUTH = re.compile(
@@ -36,6 +36,15 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # What S3 accepts in place of the body's hash; no other service takes an unsigned body.
 UNSIGNED = {UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}
+# S3's aws-chunked bodies whose every chunk is signed, chained from the request's signature
+# (botocore never sends them; other SDKs do over plain HTTP). Only a body read after the
+# signature (PutObject, UploadPart) can have its chunks checked, so only such a body may
+# be declared so.
+STREAMING_SIGNED = {
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+}
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # A signing key is valid for seven days, so a pre-signed URL is at most that (AWS's rule).
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600
 QUERY_PARAMETERS = (
@@ -52,6 +61,43 @@ SecretLookup = Callable[[str], Awaitable[str | None]]
 RawHeaders = Iterable[tuple[bytes, bytes]]
 
 
+class InvalidContentSha256(HandloopError):
+    """An S3 request whose ``X-Amz-Content-SHA256`` is missing or is none of the forms S3
+    takes, where the body is read only after the signature is checked."""
+
+    code = "InvalidArgument"
+    status = 400
+
+
+@dataclass(frozen=True)
+class ChunkSigning:
+    """What checks the chunk signatures of a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` body:
+    each chunk's signature chains from the one before it, the first from the request's
+    (the seed), so no chunk can be changed, dropped or moved without the key."""
+
+    key: bytes
+    amz_date: str
+    scope: str
+    seed: str
+
+    def chunk(self, previous: str, data_sha256: str) -> str:
+        """The signature a chunk whose data has SHA-256 ``data_sha256`` must carry."""
+        return self._sign(
+            f"AWS4-HMAC-SHA256-PAYLOAD\n{self.amz_date}\n{self.scope}\n{previous}\n"
+            f"{EMPTY_SHA256}\n{data_sha256}"
+        )
+
+    def trailer(self, previous: str, trailer_sha256: str) -> str:
+        """The signature of the trailing headers (``name:value\\n`` each), chained from
+        the final, empty chunk's."""
+        return self._sign(
+            f"AWS4-HMAC-SHA256-TRAILER\n{self.amz_date}\n{self.scope}\n{previous}\n{trailer_sha256}"
+        )
+
+    def _sign(self, text: str) -> str:
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class SignedRequest:
     """What a verified signature tells about its request."""
@@ -59,6 +105,10 @@ class SignedRequest:
     access_key_id: str
     region: str
     service: str
+    # The payload line the signature covers: the body's SHA-256, or what S3 took instead.
+    payload_hash: str = ""
+    # For a body of signed chunks (STREAMING_SIGNED), what checks them.
+    chunks: ChunkSigning | None = None
 
 
 @dataclass(frozen=True)
@@ -396,14 +446,37 @@ class SigV4Verifier:
             )
 
     @staticmethod
-    def _payload_hash(claim: _Claim, declared: str | None, body: bytes) -> str:
+    def _payload_hash(claim: _Claim, declared: str | None, body: bytes | None) -> str:
         """The payload line of the canonical request: the body's SHA-256, or for S3 alone
-        what the request declares (``UNSIGNED-PAYLOAD``; always so for pre-signed URLs)."""
+        what the request declares (``UNSIGNED-PAYLOAD``; always so for pre-signed URLs).
+
+        ``body`` is None for an S3 body read after the signature: the declared hash is
+        signed as it stands, and the reader compares the body with it (or checks its
+        chunks' signatures) as it arrives."""
         s3 = claim.credential.service == "s3"
         if s3 and declared in UNSIGNED:
             return declared
         if s3 and declared is None and claim.expires is not None:
             return UNSIGNED_PAYLOAD
+        if body is None:
+            if not s3:
+                raise ValueError("only an S3 body may be read after its signature")
+            if declared is None:
+                raise InvalidContentSha256(
+                    "Missing required header for this request: x-amz-content-sha256"
+                )
+            if declared in STREAMING_SIGNED or _SHA256_HEX.match(declared):
+                return declared
+            raise InvalidContentSha256(
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value."
+            )
+        if s3 and declared in STREAMING_SIGNED:
+            raise InvalidContentSha256(
+                f"x-amz-content-sha256 '{declared}' (a body of signed chunks) is accepted "
+                "on PutObject and UploadPart only."
+            )
         actual = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
         if declared is not None and declared != actual:
             if declared in UNSIGNED or declared.startswith("STREAMING-"):
@@ -424,14 +497,18 @@ class SigV4Verifier:
         raw_path: str,
         raw_query: str,
         raw_headers: RawHeaders,
-        body: bytes,
+        body: bytes | None,
         *,
         services: Sequence[str],
         now: datetime | None = None,
     ) -> SignedRequest:
         """Verify a request: its path and query as they came on the wire (latin-1), its
         headers as ASGI gives them, its body. ``services`` names the signing services the
-        request may be scoped to, the one it addresses first."""
+        request may be scoped to, the one it addresses first.
+
+        ``body`` None stands for an S3 body not read yet (PutObject, UploadPart: up to
+        gigabytes, refused before any of it is read if the signature is wrong); the caller
+        then checks it against ``payload_hash`` (or ``chunks``) of the result."""
         headers = _header_values(raw_headers)
         claim = _claim(headers, raw_query)
         self._check_scope(claim, services)
@@ -478,4 +555,9 @@ class SigV4Verifier:
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your AWS Secret Access Key and signing method.",
             )
-        return SignedRequest(cred.access_key_id, cred.region, cred.service)
+        chunks = None
+        if payload_hash in STREAMING_SIGNED:
+            chunks = ChunkSigning(
+                self._signing_key(secret, cred), claim.amz_date, scope, claim.signature
+            )
+        return SignedRequest(cred.access_key_id, cred.region, cred.service, payload_hash, chunks)
