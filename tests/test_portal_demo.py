@@ -16,6 +16,9 @@ import pytest
 from handloop.services.demo import (
     DEMO_EMAIL,
     DEMO_FLOW,
+    EVALUATION_FLOW,
+    EVALUATION_JOB,
+    EVALUATION_PROMPTS,
     PAIRWISE_FLOW,
     PAIRWISE_SAMPLES,
     PAIRWISE_TEMPLATE,
@@ -39,7 +42,11 @@ PREFERENCE = {
         "strength": {"value": 2, "label": "Better"},
     }
 }
-WAITING = {DEMO_FLOW: len(SAMPLES), PAIRWISE_FLOW: len(PAIRWISE_SAMPLES)}
+WAITING = {
+    DEMO_FLOW: len(SAMPLES),
+    PAIRWISE_FLOW: len(PAIRWISE_SAMPLES),
+    EVALUATION_FLOW: len(EVALUATION_PROMPTS),
+}
 
 
 def serve_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
@@ -100,8 +107,11 @@ def test_the_demo_can_be_clicked_through_and_survives_a_restart(tmp_path: Path) 
     try:
         assert "as printed the first time" in "".join(lines)
         worker = wait_for(lambda: _try_sign_in(live, match.group(1)), what="sign-in again")
-        # Seeding again started no loop twice and none afresh: one fewer in each job.
-        assert worker.jobs() == {flow: waiting - 1 for flow, waiting in WAITING.items()}
+        # Seeding again started no loop twice and none afresh: one fewer in each job worked.
+        worked = (DEMO_FLOW, PAIRWISE_FLOW)
+        assert worker.jobs() == {
+            flow: waiting - (flow in worked) for flow, waiting in WAITING.items()
+        }
     finally:
         stop(process)
 
@@ -125,6 +135,22 @@ def test_seeding_again_adds_nothing_and_both_flows_have_their_loops(
             inputs.append(json.loads(task.input_content))
             h.run(h.services.tasks.submit(worker, task.public_id, PREFERENCE, 5.0))
         assert sorted(inputs, key=json.dumps) == sorted(PAIRWISE_SAMPLES, key=json.dumps)
+        # The evaluation job, seeded once, shows its generated UI, not its flow's.
+        page = h.run(
+            h.services.evaluations.page(
+                created_after=None,
+                created_before=None,
+                status=None,
+                name_contains=None,
+                ascending=True,
+                token=None,
+                max_results=10,
+            )
+        )
+        assert [(job.name, job.status) for job in page.items] == [(EVALUATION_JOB, "InProgress")]
+        task = h.run(h.services.tasks.claim(worker, EVALUATION_FLOW))
+        assert task is not None and "<hl-comparison-choice" in task.template
+        assert json.loads(task.input_content)["prompt"] == EVALUATION_PROMPTS[0][0]
 
 
 def test_the_pairwise_answers_export_without_a_mapping(

@@ -39,7 +39,7 @@ class ResourceNotFound(HandloopError):
     status = 400
 
     def code_for(self, service: str) -> tuple[str, int]:
-        if service == "a2i":
+        if service in ("a2i", "bedrock"):
             return "ResourceNotFoundException", 404
         return self.code, self.status
 
@@ -58,6 +58,9 @@ class Conflict(HandloopError):
     code = "ConflictException"
     status = 409
 
+    def code_for(self, service: str) -> tuple[str, int]:
+        return self.code, 400 if service == "bedrock" else self.status
+
 
 class MissingExtra(HandloopError):
     """An optional dependency (an extra in pyproject.toml) that this use needs is missing.
@@ -72,6 +75,9 @@ class MissingExtra(HandloopError):
 class ServiceQuotaExceeded(HandloopError):
     code = "ServiceQuotaExceededException"
     status = 402
+
+    def code_for(self, service: str) -> tuple[str, int]:
+        return self.code, 400 if service == "bedrock" else self.status
 
 
 class Throttling(HandloopError):
@@ -185,7 +191,7 @@ class UnknownOperation(HandloopError):
     def code_for(self, service: str) -> tuple[str, int]:
         if service == "sts":
             return "InvalidAction", 400
-        if service == "a2i":
+        if service in ("a2i", "bedrock"):
             return self.code, 404
         return self.code, self.status
 

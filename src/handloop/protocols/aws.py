@@ -18,7 +18,7 @@ from handloop.errors import (
     SerializationError,
     UnknownOperation,
 )
-from handloop.protocols import a2i, request_text, s3_writes, sagemaker, sts
+from handloop.protocols import a2i, bedrock, request_text, s3_writes, sagemaker, sts
 from handloop.protocols.event_stream import is_events_request, stream_events
 from handloop.protocols.model import ShapeCompiler, service_model, shape_output
 from handloop.protocols.sigv4 import SignedRequest, SigV4Verifier, claimed_service
@@ -29,7 +29,13 @@ log = logging.getLogger(__name__)
 JSON_11 = b"application/x-amz-json-1.1"
 # Each API handloop speaks and the service name its requests are signed for (A2I runtime
 # requests are signed for "sagemaker", as on AWS).
-SIGNING_NAME = {"sagemaker": "sagemaker", "a2i": "sagemaker", "sts": "sts", "s3": "s3"}
+SIGNING_NAME = {
+    "sagemaker": "sagemaker",
+    "a2i": "sagemaker",
+    "sts": "sts",
+    "s3": "s3",
+    "bedrock": "bedrock",
+}
 SIGNING_NAMES = frozenset(SIGNING_NAME.values())
 
 
@@ -78,6 +84,8 @@ def addressed_apis(scope: Scope, headers: dict[str, str]) -> tuple[str, ...]:
     path: str = scope["path"]
     if _is_human_loops(path):
         return ("a2i", "s3")  # "human-loops" is also a valid bucket name
+    if bedrock.is_bedrock_path(path):
+        return ("bedrock", "s3")  # so are "evaluation-jobs" and "evaluation-job"
     if path == "/":
         # STS takes POST / (and GET /?Action=…); S3 has only ListBuckets there.
         if scope["method"] == "POST" or b"Action=" in scope["query_string"]:
@@ -102,6 +110,7 @@ class AwsApi:
         self.sagemaker = service_model("sagemaker")
         self.a2i = service_model("sagemaker-a2i-runtime")
         self.sts = service_model("sts")
+        self.bedrock = service_model("bedrock")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
@@ -126,7 +135,8 @@ class AwsApi:
             if unserved:
                 raise UnknownOperation(
                     f"handloop does not serve the '{claimed}' API: requests are signed for "
-                    "'sagemaker' (SageMaker and A2I runtime), 'sts' or 's3'."
+                    "'sagemaker' (SageMaker and A2I runtime), 'bedrock' (evaluation jobs), "
+                    "'sts' or 's3'."
                 )
             body = b"" if streamed else await self._read_body(receive, headers)
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
@@ -210,6 +220,8 @@ class AwsApi:
             return Response(status, payload, headers_out)
         if api == "sagemaker":
             return await self._sagemaker(headers["x-amz-target"], body)
+        if api == "bedrock":
+            return await self._bedrock(scope, body)
         return await self._a2i(scope, body)
 
     async def _sagemaker(self, target: str, body: bytes) -> Response:
@@ -236,6 +248,21 @@ class AwsApi:
         result = await a2i.OPERATIONS[route.operation](self.services, params)
         payload = _json_bytes(shape_output(operation.output_shape, result) or {})
         return Response(200, payload, [(b"content-type", b"application/json")])
+
+    async def _bedrock(self, scope: Scope, body: bytes) -> Response:
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        found = bedrock.route(scope["method"], raw_path.split("?", 1)[0])
+        if found is None:
+            raise UnknownOperation(f"No operation at {scope['method']} {scope['path']}.")
+        route, labels = found
+        operation = self.bedrock.operation_model(route.operation)
+        params: dict[str, Any] = self._json_body(body) if body else {}
+        params.update(route.params(labels, scope["query_string"].decode("latin-1")))
+        params = self.compiler.validate(operation, params)
+        result = await bedrock.OPERATIONS[route.operation](self.services, params)
+        payload = _json_bytes(shape_output(operation.output_shape, result) or {})
+        status = int(operation.http.get("responseCode", 200))
+        return Response(status, payload, [(b"content-type", b"application/json")])
 
     def _sts(self, scope: Scope, body: bytes, signed: SignedRequest, request_id: str) -> Response:
         # The Query protocol: parameters in a form body, or in the query string (GET, and
@@ -280,7 +307,7 @@ class AwsApi:
                 + f"<RequestId>{request_id}</RequestId></Error>"
             )
             return Response(status, xml.encode(), [(b"content-type", b"application/xml")])
-        if service == "a2i":
+        if service in ("a2i", "bedrock"):
             body = _json_bytes({"message": message})
             return Response(
                 status,

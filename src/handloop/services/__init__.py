@@ -8,6 +8,7 @@ from handloop.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from handloop.domain.arns import ArnFactory
 from handloop.services.access_keys import AccessKeys, load_deployment_key
 from handloop.services.clock import Clock, system_clock
+from handloop.services.evaluations import Evaluations
 from handloop.services.events import Events
 from handloop.services.flow_definitions import FlowDefinitions
 from handloop.services.human_loops import HumanLoops
@@ -41,6 +42,7 @@ class Services:
     workteams: Workteams
     workforces: Workforces
     human_loops: HumanLoops
+    evaluations: Evaluations
     outputs: Outputs
     tasks: Tasks
     workers: Workers
@@ -79,6 +81,14 @@ def open_services(
     arns = ArnFactory(settings.region, settings.account_id)
     blobs = open_blob_store(settings)
     outputs = Outputs(db, clock, arns, blobs, write_attempts=settings.output_write_attempts)
+    human_loops = HumanLoops(
+        db,
+        clock,
+        max_in_progress=settings.max_in_progress_loops_per_flow,
+        activation_seconds=settings.flow_activation_seconds,
+        arns=arns,
+        time_scale=settings.task_time_scale,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -96,14 +106,8 @@ def open_services(
         ),
         workteams=Workteams(db, clock),
         workforces=workforces,
-        human_loops=HumanLoops(
-            db,
-            clock,
-            max_in_progress=settings.max_in_progress_loops_per_flow,
-            activation_seconds=settings.flow_activation_seconds,
-            arns=arns,
-            time_scale=settings.task_time_scale,
-        ),
+        human_loops=human_loops,
+        evaluations=Evaluations(db, clock, arns, blobs, human_loops),
         outputs=outputs,
         tasks=Tasks(
             db,

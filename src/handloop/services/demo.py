@@ -1,6 +1,7 @@
 """`handloop serve --demo`: a team, a worker, two LLM-feedback flows (ranking three answers
 with plain selects; picking the better of two with the `hl-comparison-choice` preference
-element) and a few loops in each, so a newcomer can click through a whole review."""
+element) and a few loops in each, and a small Bedrock-style evaluation job on a third
+flow, so a newcomer can click through a whole review."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ DEMO_UI = "llm-ranking"
 DEMO_FLOW = "llm-ranking-demo"
 PAIRWISE_UI = "llm-pairwise"
 PAIRWISE_FLOW = "llm-pairwise-demo"
-DEMO_FLOWS = (DEMO_FLOW, PAIRWISE_FLOW)
+EVALUATION_UI = "llm-evaluation"
+EVALUATION_FLOW = "llm-evaluation-demo"
+EVALUATION_JOB = "demo-evaluation"
+EVALUATION_DATASET = "s3://handloop-demo/evaluation/prompts.jsonl"
+DEMO_FLOWS = (DEMO_FLOW, PAIRWISE_FLOW, EVALUATION_FLOW)
 DEMO_EMAIL = "demo@example.com"
 DEMO_OUTPUT = "s3://handloop-demo/a2i-results"
 
@@ -267,6 +272,108 @@ async def _flow(
         )
 
 
+# A Bedrock-style evaluation job's flow: its loops show a UI generated from the job's
+# metrics, so the flow's own template is never shown (it says so, should anyone look).
+EVALUATION_TEMPLATE = (
+    "<crowd-form><p>This flow's loops come from evaluation jobs, which show their own "
+    "task UI.</p></crowd-form>"
+)
+EVALUATION_PROMPTS = [
+    (
+        "How do I reverse a list in Python?",
+        "Use slicing: `items[::-1]` returns a new, reversed list; `items.reverse()` "
+        "reverses it in place.",
+        "Loop over it backwards and append each item to a new list.",
+    ),
+    (
+        "What does HTTP status 404 mean?",
+        "**Not Found**: the server has nothing at that URL.",
+        "The server is down.",
+    ),
+    (
+        "Name three primary colours of light.",
+        "Red, green and blue.",
+        "Red, yellow and blue (for paint, not light).",
+    ),
+]
+
+
+def evaluation_request(flow_arn: str) -> dict[str, Any]:
+    """The demo's CreateEvaluationJob request (as boto3's bedrock client would send it)."""
+    return {
+        "jobName": EVALUATION_JOB,
+        "roleArn": "arn:aws:iam::123456789012:role/handloop-demo",
+        "clientRequestToken": "handloop-demo-evaluation",
+        "evaluationConfig": {
+            "human": {
+                "humanWorkflowConfig": {
+                    "flowDefinitionArn": flow_arn,
+                    "instructions": "Compare two models' answers as a careful reviewer would.",
+                },
+                "customMetrics": [
+                    {
+                        "name": "Helpfulness",
+                        "description": "Which answer helps more?",
+                        "ratingMethod": "ComparisonChoice",
+                    },
+                    {
+                        "name": "Correctness",
+                        "description": "Is the answer right?",
+                        "ratingMethod": "IndividualLikertScale",
+                    },
+                    {"name": "Acceptable", "ratingMethod": "ThumbsUpDown"},
+                ],
+                "datasetMetricConfigs": [
+                    {
+                        "taskType": "Generation",
+                        "dataset": {
+                            "name": "demo-prompts",
+                            "datasetLocation": {"s3Uri": EVALUATION_DATASET},
+                        },
+                        "metricNames": ["Helpfulness", "Correctness", "Acceptable"],
+                    }
+                ],
+            }
+        },
+        "inferenceConfig": {
+            "models": [
+                {"precomputedInferenceSource": {"inferenceSourceIdentifier": "model-a"}},
+                {"precomputedInferenceSource": {"inferenceSourceIdentifier": "model-b"}},
+            ]
+        },
+        "outputDataConfig": {"s3Uri": "s3://handloop-demo/evaluation-results/"},
+    }
+
+
+async def _evaluation(s: Services) -> None:
+    """The demo's evaluation job, once: its dataset, then the job (three prompts)."""
+    lines = [
+        {
+            "prompt": prompt,
+            "modelResponses": [
+                {"response": a, "modelIdentifier": "model-a"},
+                {"response": b, "modelIdentifier": "model-b"},
+            ],
+        }
+        for prompt, a, b in EVALUATION_PROMPTS
+    ]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    bucket, _, key = EVALUATION_DATASET.removeprefix("s3://").partition("/")
+    await asyncio.to_thread(s.blobs.put, bucket, key, body, if_absent=True)
+    page = await s.evaluations.page(
+        created_after=None,
+        created_before=None,
+        status=None,
+        name_contains=EVALUATION_JOB,
+        ascending=True,
+        token=None,
+        max_results=100,
+    )
+    if any(job.name == EVALUATION_JOB for job in page.items):
+        return
+    await s.evaluations.create(evaluation_request(s.arns.build("flow-definition", EVALUATION_FLOW)))
+
+
 async def seed_demo(services: Services) -> DemoWorker:
     """Create whatever part of the demo is missing; safe to run at every start (a data
     directory seeded by an older handloop gains the flows it lacks)."""
@@ -283,6 +390,7 @@ async def seed_demo(services: Services) -> DemoWorker:
         )
     await _template(s, DEMO_UI, RANKING_TEMPLATE)
     await _template(s, PAIRWISE_UI, PAIRWISE_TEMPLATE)
+    await _template(s, EVALUATION_UI, EVALUATION_TEMPLATE)
     flows = [
         await _flow(
             s,
@@ -300,6 +408,14 @@ async def seed_demo(services: Services) -> DemoWorker:
             "Read the prompt or conversation and the two answers, choose the better one and "
             "say how much better it is.",
             ["LLM", "preference", "pairwise"],
+        ),
+        await _flow(
+            s,
+            EVALUATION_FLOW,
+            EVALUATION_UI,
+            "Rate two models' answers",
+            "A human model-evaluation job: compare two models' answers on several metrics.",
+            ["LLM", "evaluation"],
         ),
     ]
     password: str | None = secrets.token_urlsafe(12)
@@ -321,4 +437,5 @@ async def seed_demo(services: Services) -> DemoWorker:
         await s.human_loops.start(
             f"demo-pairwise-{number}", PAIRWISE_FLOW, json.dumps(sample), None
         )
+    await _evaluation(s)
     return DemoWorker(DEMO_EMAIL, password)

@@ -83,14 +83,22 @@ class HumanLoops:
         self._arns = arns
         self._time_scale = time_scale
 
+    @property
+    def max_in_progress(self) -> int:
+        """Loops a flow may have in progress at once (the quota StartHumanLoop checks)."""
+        return self._max_in_progress
+
     async def start(
         self,
         name: str,
         flow_name: str,
         input_content: str,
         data_attributes: dict[str, Any] | None,
+        *,
+        evaluation_job_id: int | None = None,
     ) -> HumanLoop:
-        """Start a loop; the same name and input again answer the loop already started."""
+        """Start a loop; the same name and input again answer the loop already started.
+        ``evaluation_job_id``: the evaluation job starting it (its task UI is the job's)."""
         # Bounded here, so that no stored loop can break a claim, a page or an output later.
         # Checking a large input takes a while: off the event loop, so others are served.
         what = "HumanLoopInput.InputContent"
@@ -102,7 +110,7 @@ class HumanLoops:
         now = self._clock()
         return await self._db.write(
             lambda conn: self._start(
-                conn, name, flow_name, input_content, sha, data_attributes, now
+                conn, name, flow_name, input_content, sha, data_attributes, now, evaluation_job_id
             )
         )
 
@@ -115,6 +123,7 @@ class HumanLoops:
         sha: str,
         data_attributes: dict[str, Any] | None,
         now: int,
+        evaluation_job_id: int | None = None,
     ) -> HumanLoop:
         existing = conn.execute(_BY_NAME, {"name": name}).first()
         if existing is not None:
@@ -144,6 +153,7 @@ class HumanLoops:
             "updated_at": now,
             "task_count": flow.task_count,
             "task_time_limit_seconds": flow.task_time_limit_seconds,
+            "evaluation_job_id": evaluation_job_id,
             "expires_at": now
             + int(flow.task_availability_lifetime_seconds * 1_000_000 / self._time_scale),
         }

@@ -76,7 +76,8 @@ class Scheduler:
             return await asyncio.to_thread(self._election.is_runner)
 
     async def tick(self) -> None:
-        """Sweeps: finish stops, expire leases and loops, complete loops whose output is due."""
+        """Sweeps: finish stops, expire leases and loops, complete loops whose output is due,
+        and finish evaluation jobs whose loops have all ended."""
         if not await self._is_runner():
             return
         s = self._services
@@ -84,6 +85,7 @@ class Scheduler:
         await s.tasks.expire_leases()
         await s.tasks.expire_loops()
         await s.outputs.repair()
+        await s.evaluations.advance()
         now = time.monotonic()
         if self._pruned_at is None or now - self._pruned_at >= self.PRUNE_EVERY_SECONDS:
             self._pruned_at = now

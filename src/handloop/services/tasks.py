@@ -36,7 +36,14 @@ from handloop.services.clock import Clock
 from handloop.services.lifecycle import end_loop, return_to_pool, state_in
 from handloop.services.outputs import DueOutput, Outputs
 from handloop.store import Database
-from handloop.store.tables import flow_definitions, human_loops, human_task_uis, tasks, workteams
+from handloop.store.tables import (
+    evaluation_jobs,
+    flow_definitions,
+    human_loops,
+    human_task_uis,
+    tasks,
+    workteams,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +150,12 @@ _EARLIER_TURN = (
     .where(tasks.c.human_loop_id == human_loops.c.id, tasks.c.worker_pk == bindparam("worker"))
     .scalar_subquery()
 )
+# An evaluation job's loops show the job's generated task UI, not the flow's.
+_JOB_TEMPLATE = (
+    select(evaluation_jobs.c.template)
+    .where(evaluation_jobs.c.id == human_loops.c.evaluation_job_id)
+    .scalar_subquery()
+)
 _NEXT_LOOP = (
     select(
         human_loops.c.id,
@@ -150,6 +163,7 @@ _NEXT_LOOP = (
         human_loops.c.input_content,
         human_loops.c.task_time_limit_seconds,
         _EARLIER_TURN.label("earlier_turn"),
+        _JOB_TEMPLATE.label("job_template"),
     )
     .where(
         human_loops.c.flow_definition_id == bindparam("flow"),
@@ -186,7 +200,7 @@ _LOAD = (
         flow_definitions.c.name.label("flow_name"),
         flow_definitions.c.config,
         workteams.c.config.label("team_config"),
-        human_task_uis.c.content,
+        func.coalesce(_JOB_TEMPLATE, human_task_uis.c.content).label("content"),
     )
     .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
     .outerjoin(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
@@ -323,7 +337,7 @@ class Tasks:
                     flow_definition_name=flow.name,
                     title=config["TaskTitle"],
                     description=config["TaskDescription"],
-                    template=flow.content,
+                    template=loop.job_template or flow.content,
                     input_content=loop.input_content,
                     accepted_us=now,
                     lease_until_us=lease_until,

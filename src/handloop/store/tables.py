@@ -101,6 +101,28 @@ flow_definitions = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# Bedrock-style human model-evaluation jobs (services/evaluations.py): each starts one loop
+# per prompt on a flow definition, with a task UI generated from its metrics.
+evaluation_jobs = Table(
+    "evaluation_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job_id", String(12), nullable=False, unique=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("flow_definition_name", String(63), nullable=False),
+    # The request as given (evaluationConfig, inferenceConfig, outputDataConfig, ...).
+    Column("config", JSON, nullable=False),
+    Column("client_request_token", String(256), nullable=True),
+    # The task UI of the job's loops, generated from its metrics (the flow's is not used).
+    Column("template", Text, nullable=False),
+    Column("failure_messages", JSON, nullable=True),
+    # Where the results went: {"files": [...], "report": ...}
+    Column("results", JSON, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 human_loops = Table(
     "human_loops",
     metadata,
@@ -131,6 +153,10 @@ human_loops = Table(
     # when the next is due: a write that keeps failing ends the loop instead of spinning.
     Column("output_attempts", Integer, nullable=False, server_default="0"),
     Column("output_retry_at", BigInteger, nullable=True),
+    # The evaluation job that started the loop, whose generated task UI it shows. No
+    # foreign key: adding one on SQLite means rebuilding this table (and dropping its
+    # triggers); services/evaluations.py clears it before deleting a job.
+    Column("evaluation_job_id", Id, nullable=True, index=True),
     CheckConstraint("claimed <= task_count", name="claims_within_task_count"),
     CheckConstraint("submitted <= claimed", name="submitted_within_claims"),
     Index("ix_human_loops_flow_created", "flow_definition_name", "created_at", "id"),

@@ -216,7 +216,8 @@ export class PreferenceElement extends CrowdElement {
 
   // A response's box: its letter (place on screen), its text, and an Expand button.
   card(item, position, extra) {
-    const body = el("div", { class: "body", tabindex: "0", role: "region", "aria-label": "Response " + letter(position) });
+    // hide-text: another element on the page shows these responses; this one names them.
+    const body = el("div", { class: "body", tabindex: "0", role: "region", "aria-label": "Response " + letter(position), hidden: this.hasAttribute("hide-text") });
     const html = this._html[String(item.index)];
     if (html) body.appendChild(html.cloneNode(true));
     else { body.classList.add("plain"); body.textContent = item.text; }
