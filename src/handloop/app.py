@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -21,6 +22,9 @@ class HandloopApp:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        # The job runner writes each finished evaluation job's report.json with the report
+        # `handloop evaluation report` prints.
+        services.evaluations.reporter = _evaluation_report
         self.aws = AwsApi(services)
         self.portal = create_portal(services)
         self.portal.router.lifespan_context = self._lifespan
@@ -54,6 +58,13 @@ class HandloopApp:
             await self.aws(scope, receive, send)
         else:
             await self.portal(scope, receive, send)
+
+
+def _evaluation_report(records: list[dict[str, Any]], unanswered: int) -> dict[str, Any]:
+    # Imported when a job finishes: the server starts without numpy and the export's code.
+    from handloop.feedback.evaluation_report import report_from_dicts
+
+    return report_from_dicts(records, unanswered_prompts=unanswered)
 
 
 def create_app(services: Services) -> HandloopApp:

@@ -74,6 +74,13 @@ class _Bar:
     "JSON file, or inline JSON (see docs/export.md).",
 )
 @click.option(
+    "--metric",
+    type=TEXT,
+    default=None,
+    help="Bedrock evaluation results only: the comparison metric whose answers give the pairs "
+    "(default: the job's first comparison metric).",
+)
+@click.option(
     "--pairs",
     type=click.Choice(["per-annotator", "aggregated"]),
     default="per-annotator",
@@ -179,6 +186,7 @@ def export(
     target: Path,
     fmt: str,
     mapping: str,
+    metric: str | None,
     pairs: str,
     aggregate: str,
     ties: str,
@@ -203,14 +211,18 @@ def export(
     """Turn human answers into a training dataset.
 
     SOURCE is flow:NAME (the handloop store), a folder of A2I output.json files, or
-    s3://bucket/prefix. Wrong input is one line on stderr and exit status 2.
+    s3://bucket/prefix; a folder or prefix of Bedrock evaluation results (*_output.jsonl)
+    gives pairs from one comparison metric (--metric). Wrong input is one line on stderr
+    and exit status 2.
 
     \b
     Examples:
       handloop export flow:llm-ranking --to prefs --stats
       handloop export ./outputs --to pairs.parquet --pairs aggregated --aggregate bradley-terry
       handloop export s3://bucket/a2i-output --to pairs.jsonl --format reward --reward-labels 1/-1
+      handloop export ./evals/my-job --to pairs.jsonl --metric Helpfulness
     """
+    from handloop.feedback.evaluation_export import EvaluationOutputSource, evaluation_mapping
     from handloop.feedback.export import ExportOptions, run_export
     from handloop.feedback.mappings import load_mapping
     from handloop.feedback.problems import ExportInputError
@@ -236,6 +248,7 @@ def export(
     )
     bar = _Bar() if not quiet and sys.stderr.isatty() else None
     opened: Any = None
+    evaluation: EvaluationOutputSource | None = None
     try:
         chosen_mapping = load_mapping(mapping)
         settings = (
@@ -250,7 +263,11 @@ def export(
             created_after_us=from_datetime(created_after) if created_after else None,
             created_before_us=from_datetime(created_before) if created_before else None,
             endpoint_url=endpoint_url,
+            metric=metric,
         )
+        evaluation = opened if isinstance(opened, EvaluationOutputSource) else None
+        if evaluation is not None:
+            chosen_mapping = evaluation_mapping(chosen_mapping, evaluation)
         try:
             result = run_export(opened, chosen_mapping, target, options, progress=bar)
         finally:
@@ -281,13 +298,20 @@ def export(
         invalid = summary["answers"] - summary["valid_answers"]
         rows = ", ".join(f"{k} {v}" for k, v in result.rows.items() if v)
         skipped = (
-            f", {result.invalid_file_count} invalid file(s) skipped"
+            f", {result.invalid_file_count} invalid {'line' if evaluation else 'file'}(s) skipped"
             if result.invalid_file_count
             else ""
         )
+        read = f"{result.outputs} output file(s)"
+        if evaluation is not None:
+            how = "the first comparison metric" if evaluation.defaulted else "--metric"
+            read = (
+                f"{result.outputs} evaluation record(s), metric {evaluation.metric.name} "
+                f"({evaluation.metric.method}; {how})"
+            )
         click.echo(
-            f"Wrote {result.total_rows} rows ({rows}) to {target} from {result.outputs} "
-            f"output file(s); {invalid} invalid answer(s){skipped}.",
+            f"Wrote {result.total_rows} rows ({rows}) to {target} from {read}; "
+            f"{invalid} invalid answer(s){skipped}.",
             err=True,
         )
 

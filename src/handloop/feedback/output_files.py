@@ -18,6 +18,11 @@ from handloop.errors import ValidationError
 OUTPUT_NAME = "output.json"
 
 
+def is_output_name(name: str) -> bool:
+    """Whether a file (its name, not its path) is an A2I output file."""
+    return name == OUTPUT_NAME
+
+
 class NotAnOutput(Exception):
     """The bytes are not an A2I output document; the message says why."""
 

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from handloop.feedback.output_files import OUTPUT_NAME
+from handloop.feedback.output_files import is_output_name
 from handloop.feedback.problems import ExportInputError
 
 
 @dataclass
 class S3Source:
-    """Every ``output.json`` under ``s3://bucket/prefix``."""
+    """Every ``output.json`` under ``s3://bucket/prefix`` (or every key whose last part
+    ``wanted`` accepts)."""
 
     client: Any
     bucket: str
     prefix: str
     description: str = ""
+    wanted: Callable[[str], bool] = is_output_name
     _found: list[str] | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, uri: str, *, endpoint_url: str | None = None) -> S3Source:
+    def open(
+        cls,
+        uri: str,
+        *,
+        endpoint_url: str | None = None,
+        wanted: Callable[[str], bool] = is_output_name,
+    ) -> S3Source:
         import boto3
 
         bucket, _, prefix = uri[5:].partition("/")
         if not bucket:
             raise ExportInputError(f"'{uri}' names no bucket (s3://bucket/prefix)")
         client = boto3.client("s3", endpoint_url=endpoint_url)
-        return cls(client=client, bucket=bucket, prefix=prefix, description=uri)
+        return cls(client=client, bucket=bucket, prefix=prefix, description=uri, wanted=wanted)
 
     def locations(self) -> list[str]:
         if self._found is None:
@@ -39,12 +48,17 @@ class S3Source:
                 for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                     for obj in page.get("Contents", []):
                         key = obj["Key"]
-                        if key == OUTPUT_NAME or key.endswith("/" + OUTPUT_NAME):
+                        if self.wanted(key.rpartition("/")[2]):
                             found.append(f"s3://{self.bucket}/{key}")
             except (BotoCoreError, ClientError) as exc:
                 raise ExportInputError(f"cannot list {self.description}: {exc}") from None
             self._found = found
         return self._found
+
+    def narrowed(self, wanted: Callable[[str], bool]) -> S3Source:
+        """The same prefix with only the files ``wanted`` accepts, without listing again."""
+        found = [uri for uri in self.locations() if wanted(uri.rpartition("/")[2])]
+        return replace(self, wanted=wanted, _found=found)
 
     def read(self, location: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
