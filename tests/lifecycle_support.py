@@ -60,6 +60,7 @@ class Harness:
         time_limit: int = 60,
         lifetime: int = 3600,
         template: str = "<crowd-form><input name='x'></crowd-form>",
+        tags: dict[str, str] | None = None,
     ) -> str:
         s = self.services
         self.run(
@@ -88,6 +89,7 @@ class Harness:
                     },
                     "OutputConfig": {"S3OutputPath": "s3://outputs/reviews"},
                     "RoleArn": "arn:aws:iam::123456789012:role/review",
+                    **({"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}),
                 },
             )
         )

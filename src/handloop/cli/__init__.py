@@ -38,9 +38,19 @@ def main() -> None:
 def _register() -> None:
     # Imported here so that `handloop --help` lists every command and importing this
     # package has no other side effects.
-    from handloop.cli import evaluation, export, keys, server, templates, webhooks, workers
+    from handloop.cli import (
+        evaluation,
+        export,
+        gold,
+        keys,
+        server,
+        templates,
+        webhooks,
+        workers,
+    )
 
-    for module in (server, keys, workers, webhooks, templates, export, evaluation):
+    commands = (server, keys, workers, gold, webhooks, templates, export, evaluation)
+    for module in commands:
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -95,6 +95,21 @@ class _Bar:
     help="How --pairs aggregated combines annotators.",
 )
 @click.option(
+    "--min-trust",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="flow:NAME only: leave out the answers of workers whose trust on the flow is below "
+    "this (0 to 1), and of workers paused there (see docs/quality.md).",
+)
+@click.option(
+    "--weights",
+    type=click.Choice(["none", "trust"]),
+    default="none",
+    show_default=True,
+    help="flow:NAME only: trust weighs each annotator by their trust on the flow (aggregated "
+    "pairs and Bradley-Terry), or adds a weight column to per-annotator rows.",
+)
+@click.option(
     "--ties",
     type=click.Choice(["drop", "keep"]),
     default="drop",
@@ -189,6 +204,8 @@ def export(
     metric: str | None,
     pairs: str,
     aggregate: str,
+    min_trust: float | None,
+    weights: str,
     ties: str,
     reward_labels: str,
     conversational: bool,
@@ -223,8 +240,9 @@ def export(
       handloop export ./evals/my-job --to pairs.jsonl --metric Helpfulness
     """
     from handloop.feedback.evaluation_export import EvaluationOutputSource, evaluation_mapping
-    from handloop.feedback.export import ExportOptions, run_export
+    from handloop.feedback.export import ExportOptions, needs_flow_message, run_export
     from handloop.feedback.mappings import load_mapping
+    from handloop.feedback.output_files import printable
     from handloop.feedback.problems import ExportInputError
     from handloop.feedback.sources import open_source
     from handloop.feedback.stats import format_table
@@ -237,6 +255,8 @@ def export(
         format=fmt,  # type: ignore[arg-type]
         pairs=pairs,  # type: ignore[arg-type]
         aggregate=aggregate,  # type: ignore[arg-type]
+        min_trust=min_trust,
+        weights=weights,  # type: ignore[arg-type]
         ties=ties,  # type: ignore[arg-type]
         reward_labels=reward_labels,  # type: ignore[arg-type]
         conversational=conversational,
@@ -246,6 +266,9 @@ def export(
         overwrite=overwrite,
         jobs=jobs or min(os.cpu_count() or 1, 8),
     )
+    if options.uses_standing and not source.startswith("flow:"):
+        # Said before a folder is walked or a bucket listed: only the store knows trust.
+        raise ExportFailed(needs_flow_message(options, printable(source)))
     bar = _Bar() if not quiet and sys.stderr.isatty() else None
     opened: Any = None
     evaluation: EvaluationOutputSource | None = None
@@ -302,6 +325,7 @@ def export(
             if result.invalid_file_count
             else ""
         )
+        dropped = f"; dropped {result.dropped.describe(min_trust)}" if min_trust is not None else ""
         read = f"{result.outputs} output file(s)"
         if evaluation is not None:
             how = "the first comparison metric" if evaluation.defaulted else "--metric"
@@ -311,7 +335,7 @@ def export(
             )
         click.echo(
             f"Wrote {result.total_rows} rows ({rows}) to {target} from {read}; "
-            f"{invalid} invalid answer(s){skipped}.",
+            f"{invalid} invalid answer(s){skipped}{dropped}.",
             err=True,
         )
 

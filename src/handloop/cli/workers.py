@@ -1,13 +1,15 @@
-"""`handloop workers invite|add|list|disable|enable|remove`: the workforce's people."""
+"""`handloop workers invite|add|list|disable|enable|groups|remove|resume`: the workforce's
+people, and (``list --flow``, ``resume``) their quality figures on a flow."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -22,8 +24,10 @@ from handloop.cli.options import (
 from handloop.domain.json_values import check_text
 from handloop.domain.records import Worker
 from handloop.domain.timestamps import to_datetime
-from handloop.errors import HandloopError, ValidationError
+from handloop.errors import HandloopError, ResourceNotFound, ValidationError
 from handloop.services import Services, open_services
+from handloop.services.quality import WorkerRecord, settings_of
+from handloop.services.workers import load_worker, normalise_email
 
 T = TypeVar("T")
 
@@ -45,6 +49,17 @@ def opened(data_dir: Path | None, database_url: str | None) -> Iterator[Services
 def attempt(action: Callable[[], T]) -> T:
     try:
         return action()
+    except HandloopError as exc:
+        fail(exc)
+        raise
+
+
+def run_async(services: Services, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one of the services' coroutines from a command: their writes go through the
+    database's writer thread, which a command starts only when it needs it."""
+    services.db.start()
+    try:
+        return asyncio.run(make())
     except HandloopError as exc:
         fail(exc)
         raise
@@ -134,9 +149,26 @@ def add(
 @workers.command("list")
 @data_dir_option
 @database_url_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
-def list_(data_dir: Path | None, database_url: str | None, as_json: bool) -> None:
-    """List the workers, their groups and whether they are disabled."""
+@click.option(
+    "--flow",
+    type=TEXT,
+    default=None,
+    metavar="FLOW",
+    help="Show each worker's quality figures on this flow definition instead (trust, "
+    "pause, gold accuracy, agreement, position and speed; see docs/quality.md).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON lines (with --flow: one JSON array of objects).",
+)
+def list_(data_dir: Path | None, database_url: str | None, flow: str | None, as_json: bool) -> None:
+    """List the workers, their groups and whether they are disabled; with --flow, their
+    quality figures on that flow."""
+    if flow is not None:
+        _list_figures(data_dir, database_url, flow, as_json)
+        return
     with opened(data_dir, database_url) as services:
         found = services.workers.list_all()
     for worker in found:
@@ -150,6 +182,97 @@ def list_(data_dir: Path | None, database_url: str | None, as_json: bool) -> Non
         click.echo(
             "No workers yet: add one with `handloop workers invite EMAIL --group G`.", err=True
         )
+
+
+def _figures_json(record: WorkerRecord) -> dict[str, Any]:
+    """One worker's figures on a flow, as ``workers list --flow --json`` prints them (None
+    where there is nothing to measure yet: no gold answered, no task shared, ...)."""
+    fig = record.figures
+    return {
+        "email": record.email,
+        "worker_id": record.worker_id,
+        "trust": round(record.trust, 4),
+        "paused": record.paused,
+        "paused_reason": record.paused_reason,
+        "answers": fig.answers,
+        "gold_answers": fig.gold_answers,
+        "gold_accuracy": _rounded(fig.gold_accuracy),
+        "agreement": _rounded(fig.agreement),
+        "agreement_tasks": fig.agreement_n,
+        "first_position_share": _rounded(fig.first_share),
+        "position_choices": fig.position_choices,
+        "median_seconds": _rounded(fig.median_seconds),
+        "flow_median_seconds": _rounded(fig.flow_median_seconds),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+FIGURE_COLUMNS = (
+    "email",
+    "worker id",
+    "trust",
+    "state",
+    "answers",
+    "gold (accuracy)",
+    "agreement (tasks)",
+    "first position",
+    "median time (flow)",
+)
+
+
+def _figures_line(record: WorkerRecord) -> str:
+    fig = record.figures
+    state = f"paused: {record.paused_reason}" if record.paused else "active"
+    gold = f"{fig.gold_answers} ({_share(fig.gold_accuracy)})"
+    agreement = f"{_share(fig.agreement)} ({fig.agreement_n})"
+    first = f"{_share(fig.first_share)} of {fig.position_choices}" if fig.position_choices else "-"
+    speed = f"{_seconds(fig.median_seconds)} ({_seconds(fig.flow_median_seconds)})"
+    return "\t".join(
+        (
+            record.email,
+            record.worker_id,
+            f"{record.trust:.2f}",
+            state,
+            str(fig.answers),
+            gold,
+            agreement,
+            first,
+            speed,
+        )
+    )
+
+
+def _list_figures(
+    data_dir: Path | None, database_url: str | None, flow: str, as_json: bool
+) -> None:
+    with opened(data_dir, database_url) as services:
+        definition = run_async(services, lambda: services.flow_definitions.get(flow))
+        records = run_async(services, lambda: services.quality.workers(flow))
+    if as_json:
+        click.echo(json.dumps([_figures_json(record) for record in records], indent=2))
+    elif records:
+        click.echo("\t".join(FIGURE_COLUMNS))
+        for record in records:
+            click.echo(_figures_line(record))
+    if not settings_of(definition.config).enabled:
+        click.echo(
+            f"{flow} has no handloop quality tags, so no figures are kept for it "
+            "(see docs/quality.md).",
+            err=True,
+        )
+    elif not records and not as_json:
+        click.echo(f"No worker has taken a task on {flow} yet.", err=True)
 
 
 def _set_disabled(data_dir: Path | None, database_url: str | None, who: str, value: bool) -> None:
@@ -213,6 +336,35 @@ def remove(data_dir: Path | None, database_url: str | None, worker: str) -> None
     with opened(data_dir, database_url) as services:
         gone = attempt(lambda: services.workers.remove(worker))
     click.echo(f"Removed {gone.email}.")
+
+
+@workers.command()
+@data_dir_option
+@database_url_option
+@click.option(
+    "--flow", type=TEXT, required=True, metavar="FLOW", help="The flow definition to resume on."
+)
+@click.argument("worker", type=TEXT)
+def resume(data_dir: Path | None, database_url: str | None, flow: str, worker: str) -> None:
+    """Lift the pause of WORKER (email or worker id) on FLOW: they may claim its tasks again.
+
+    Their evidence starts afresh: they are paused again only after the flow's min-evidence
+    new observations leave their trust below min-trust.
+    """
+    with opened(data_dir, database_url) as services:
+        run_async(services, lambda: services.flow_definitions.get(flow))
+        found = attempt(lambda: services.db.read_now(lambda conn: _find_worker(conn, worker)))
+        lifted = run_async(services, lambda: services.quality.resume(found.id, flow))
+    if not lifted:
+        raise UsageFailure(f"{found.email} is not paused on {flow}.")
+    click.echo(f"Resumed {found.email} on {flow}.")
+
+
+def _find_worker(conn: Any, who: str) -> Worker:
+    found = load_worker(conn, email=normalise_email(who)) or load_worker(conn, worker_id=who)
+    if found is None:
+        raise ResourceNotFound(f"No worker {who}.")
+    return found
 
 
 COMMANDS = [workers]

@@ -28,6 +28,7 @@ from handloop.feedback.pairs import Pair, aggregated_pairs, annotator_pairs
 from handloop.feedback.problems import ExportInputError
 from handloop.feedback.rankings import RankedItem, rank_item
 from handloop.feedback.sources import FolderSource, open_results, open_source
+from handloop.feedback.standing import WorkerStanding
 from handloop.feedback.stats import StatsCollector
 from handloop.feedback.tidy import tidy_table
 
@@ -43,6 +44,7 @@ __all__ = [
     "Pair",
     "RankedItem",
     "StatsCollector",
+    "WorkerStanding",
     "aggregated_pairs",
     "annotator_pairs",
     "build_report",

@@ -21,9 +21,10 @@ from handloop.feedback.formats import MARGIN_FORMATS
 from handloop.feedback.mappings import BUILT_INS, Mapping
 from handloop.feedback.options import ExportOptions, split_of
 from handloop.feedback.output_files import NotAnOutput, parse_output
-from handloop.feedback.pipeline import item_pairs, run_chunks
+from handloop.feedback.pipeline import item_pairs, run_chunks, trusted
 from handloop.feedback.problems import ExportInputError
 from handloop.feedback.sources import OutputSource
+from handloop.feedback.standing import Dropped, WorkerStanding
 from handloop.feedback.tidy import TIDY_SCHEMA
 from handloop.feedback.writers import SPLITS, Sink, open_sink
 
@@ -73,6 +74,13 @@ def run_export(
     """Export ``source`` to ``path``; ExportInputError (and nothing written) on bad input."""
     result = ExportResult(path=path)
     tidy = options.format == "tidy"
+    if options.weights == "trust" and tidy:
+        raise ExportInputError(
+            "--weights trust weighs pairs and rankings; --format tidy writes the answers as "
+            "they are (the workers' trust: handloop workers list --flow NAME --json)"
+        )
+    if options.uses_standing and options.standing is None:
+        options = replace(options, standing=read_standing(source, options))
     locations = source.locations()
     if not locations:
         raise ExportInputError(f"no A2I output files (output.json) found in {source.description}")
@@ -115,6 +123,27 @@ def run_export(
     return result
 
 
+def read_standing(source: OutputSource, options: ExportOptions) -> WorkerStanding:
+    """The workers' standing on the source's flow, which ``--min-trust`` and ``--weights
+    trust`` need; ExportInputError when the source cannot tell it (only the store knows
+    trust: an output file names its workers, not how far they are trusted)."""
+    if options.min_trust is not None and not 0.0 <= options.min_trust <= 1.0:
+        raise ExportInputError(f"--min-trust is a trust from 0 to 1, not {options.min_trust}")
+    read = getattr(source, "worker_standing", None)
+    if read is None:
+        raise ExportInputError(needs_flow_message(options, source.description))
+    standing: WorkerStanding = read()
+    return standing
+
+
+def needs_flow_message(options: ExportOptions, description: str) -> str:
+    flag = "--min-trust" if options.min_trust is not None else "--weights trust"
+    return (
+        f"{flag} needs a flow:NAME source (the handloop store knows each worker's trust); "
+        f"{description} is not one"
+    )
+
+
 def _answers_carry_margins(
     source: OutputSource, locations: Sequence[str], mapping: Mapping, options: ExportOptions
 ) -> bool:
@@ -128,7 +157,7 @@ def _answers_carry_margins(
         return False
     for location in locations[:_PEEK_FILES]:
         try:
-            output = parse_output(source.read(location), location)
+            output = trusted(parse_output(source.read(location), location), options, Dropped())
         except (OSError, NotAnOutput, LookupError):
             continue  # the export itself reports (or skips) this file
         if not output.answers:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handloop.feedback.pipeline import ChunkResult
+from handloop.feedback.standing import Dropped
 from handloop.feedback.stats import StatsCollector
 from handloop.feedback.writers import SPLITS
 
@@ -20,6 +21,7 @@ class ExportResult:
     matched_answers: int = 0
     loops_without_output: int = 0  # store source: unfinished loops have no output yet
     stats: StatsCollector = field(default_factory=StatsCollector)
+    dropped: Dropped = field(default_factory=Dropped)  # answers --min-trust left out
 
     @property
     def total_rows(self) -> int:
@@ -32,3 +34,4 @@ class ExportResult:
         self.matched_answers += chunk.matched_answers
         self.loops_without_output += chunk.loops_without_output
         self.stats.merge(chunk.stats)
+        self.dropped.merge(chunk.dropped)

@@ -12,11 +12,13 @@
 Every pair format also carries ``human_loop_name``, ``worker_id`` (per-annotator) or
 ``margin``/``agreement``/``annotators`` (aggregated), and ``tie`` when ties are kept.
 Per-annotator ``trl`` and ``reward`` carry ``margin`` too when the shape asks for it (the
-answers say how much better).
+answers say how much better), and every per-annotator format a ``weight`` (the worker's
+trust) under ``--weights trust``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +46,7 @@ class Shape:
     conversational: bool = False
     reward_labels: Literal["1/0", "1/-1"] = "1/0"
     margin: bool = False  # per-annotator trl/reward: a margin column
+    weight: bool = False  # per-annotator: a weight column (--weights trust)
 
     @property
     def text_type(self) -> pa.DataType:
@@ -52,6 +55,10 @@ class Shape:
     @property
     def annotator_margin(self) -> bool:
         return self.margin and not self.aggregated and self.format in MARGIN_FORMATS
+
+    @property
+    def annotator_weight(self) -> bool:
+        return self.weight and not self.aggregated
 
     def schema(self) -> pa.Schema:
         fields: list[pa.Field] = []
@@ -63,6 +70,8 @@ class Shape:
             fields.append(pa.field("human_loop_name", pa.string()))
             if not self.aggregated:
                 fields.append(pa.field("worker_id", pa.string()))
+            if self.annotator_weight:
+                fields.append(pa.field("weight", pa.float64()))
             return pa.schema(fields)
         if self.format in ("trl", "reward"):
             fields = [
@@ -98,6 +107,8 @@ class Shape:
             fields.append(pa.field("worker_id", pa.string()))
             if self.annotator_margin:
                 fields.append(pa.field("margin", pa.float64()))
+            if self.annotator_weight:
+                fields.append(pa.field("weight", pa.float64()))
         if self.keep_ties and self.format in PAIR_FORMATS:
             fields.append(pa.field("tie", pa.bool_()))
         return pa.schema(fields)
@@ -131,10 +142,15 @@ class RowBuilder:
     shape: Shape
     columns: dict[str, list[Any]] = field(default_factory=dict)
     rows: int = 0
+    # The weight column's value for a worker (the shape's annotator_weight): their trust.
+    weigh: Callable[[str], float] | None = None
 
     def __post_init__(self) -> None:
         self._schema = self.shape.schema()
         self._margin = self.shape.annotator_margin
+        self._weight = self.shape.annotator_weight
+        if self._weight and self.weigh is None:
+            raise ValueError("a weight column needs weigh (the workers' weights)")
         self._reset()
 
     def _reset(self) -> None:
@@ -210,6 +226,8 @@ class RowBuilder:
             cols["human_loop_name"].append(loop)
             if not self.shape.aggregated:
                 cols["worker_id"].append(edit.worker_id)
+            if self._weight and self.weigh is not None:
+                cols["weight"].append(self.weigh(edit.worker_id))
         self.rows += len(item.edits)
 
     def _common(
@@ -232,6 +250,8 @@ class RowBuilder:
             if self._margin:
                 # No margin in the answer: 0 leaves RewardTrainer's loss as it is.
                 cols["margin"].append(0.0 if margin is None else margin)
+            if self._weight and self.weigh is not None:
+                cols["weight"].append(None if worker_id is None else self.weigh(worker_id))
 
     def take(self) -> pa.RecordBatch:
         texts = pa.array(self._texts, pa.string())

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from handloop.feedback.formats import Format, Shape
-from handloop.feedback.pairs import Aggregate
+from handloop.feedback.pairs import Aggregate, Weigh
+from handloop.feedback.standing import WorkerStanding
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class ExportOptions:
     # Per-annotator trl/reward: a margin column. None: run_export decides from the first
     # output file with answers (a column only when those answers say how much better).
     margin_column: bool | None = None
+    # Quality control (flow:NAME sources, whose store knows each worker's trust): leave out
+    # the answers of workers below this trust, and of workers paused on the flow.
+    min_trust: float | None = None
+    # "trust": aggregation weighs each annotator by their trust; per-annotator rows get a
+    # weight column.
+    weights: Literal["none", "trust"] = "none"
+    # The workers' standing on the flow: run_export reads it from the source when
+    # min_trust or weights ask for it (a plain, picklable value for worker processes).
+    standing: WorkerStanding | None = None
 
     @property
     def shape(self) -> Shape:
@@ -38,7 +48,20 @@ class ExportOptions:
             conversational=self.conversational,
             reward_labels=self.reward_labels,
             margin=bool(self.margin_column),
+            weight=self.weights == "trust",
         )
+
+    @property
+    def uses_standing(self) -> bool:
+        """Whether the export needs the workers' standing (so a flow:NAME source)."""
+        return self.min_trust is not None or self.weights == "trust"
+
+    @property
+    def weigh(self) -> Weigh | None:
+        """Each worker's weight in aggregation and the weight column, or None (all 1)."""
+        if self.weights != "trust" or self.standing is None:
+            return None
+        return self.standing.weight
 
 
 def split_of(prompt: str, test_size: float, seed: int) -> str:

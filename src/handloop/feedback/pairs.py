@@ -3,14 +3,17 @@
 Ranks are compared as numbers; equal ranks are a tie, which gives no preference unless
 ties are kept (then a row marked ``tie``). Several annotators give either one pair per
 annotator, or one aggregated pair per response pair (mean rank or Bradley–Terry) with a
-margin and the share of annotators who agree with it.
+margin and the share of annotators who agree with it. Aggregation may weigh each
+annotator's judgement (``weigh``: worker id -> weight, their trust under ``--weights
+trust``); without it every annotator counts 1, and the arithmetic is the unweighted one to
+the last bit (1.0 x a rank is that rank, and a sum of ones is the count).
 
 A response edit adds one more pair: the edited text over the response it rewrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +23,8 @@ from handloop.feedback.bradley_terry import bradley_terry_many
 from handloop.feedback.rankings import RankedItem
 
 Aggregate = Literal["mean-rank", "bradley-terry"]
+# A worker's weight in aggregation, by worker id.
+Weigh = Callable[[str], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,41 +98,58 @@ def aggregated_pairs(
     method: Aggregate = "mean-rank",
     keep_ties: bool = False,
     scores: Sequence[float] | None = None,
+    weigh: Weigh | None = None,
 ) -> list[Pair]:
     """One pair per response pair, from every valid annotator's ranking of the loop.
 
     ``scores`` (higher is better) may be given when computed for many loops at once (see
-    ``bradley_terry_scores``); otherwise they come from ``method``.
+    ``bradley_terry_scores``); otherwise they come from ``method``. With ``weigh``, each
+    annotator counts by their weight: the mean rank is the weighted mean, and ``agreement``
+    the weighted share of annotators who agree (``annotators`` is still their number). A
+    loop whose annotators weigh nothing in all gives no pairs but its edits', like a loop
+    without valid answers.
     """
-    valid = [j.ranks for j in item.judgements if j.ranks is not None]
-    if not valid:
+    judged = [j for j in item.judgements if j.ranks is not None]
+    valid = [j.ranks for j in judged if j.ranks is not None]
+    weights = [1.0] * len(valid) if weigh is None else [weigh(j.worker_id) for j in judged]
+    total = sum(weights)
+    if not valid or total <= 0:
         return edit_pairs(item, aggregated=True)
     n = len(item.responses)
     if scores is None:
         if method == "mean-rank":
-            scores = [-sum(r[i] for r in valid) / len(valid) for i in range(n)]
+            scores = [
+                -sum(w * r[i] for w, r in zip(weights, valid, strict=True)) / total
+                for i in range(n)
+            ]
         else:
-            scores = list(bradley_terry_scores([item])[0])
+            scores = list(bradley_terry_scores([item], weigh=weigh)[0])
     count = len(valid)
+    ranked = list(zip(weights, valid, strict=True))
     out: list[Pair] = []
     for i in range(n):
         for j in range(i + 1, n):
             diff = scores[i] - scores[j]
             if abs(diff) < 1e-9:
                 if keep_ties:
-                    agree = sum(1 for r in valid if r[i] == r[j]) / count
+                    agree = sum(w for w, r in ranked if r[i] == r[j]) / total
                     out.append(Pair(i, j, True, None, 0.0, agree, count))
                 continue
             chosen, rejected = (i, j) if diff > 0 else (j, i)
-            agree = sum(1 for r in valid if r[chosen] < r[rejected]) / count
+            agree = sum(w for w, r in ranked if r[chosen] < r[rejected]) / total
             out.append(Pair(chosen, rejected, False, None, abs(diff), agree, count))
     if item.edits:
         out.extend(edit_pairs(item, aggregated=True))
     return out
 
 
-def bradley_terry_scores(items: Sequence[RankedItem]) -> list[list[float]]:
-    """Bradley–Terry log-strengths of each item's responses, fitted per item, in batches."""
+def bradley_terry_scores(
+    items: Sequence[RankedItem], *, weigh: Weigh | None = None
+) -> list[list[float]]:
+    """Bradley–Terry log-strengths of each item's responses, fitted per item, in batches.
+
+    With ``weigh``, an annotator's wins count by their weight (the 0.5 virtual wins of the
+    prior stay as they are)."""
     out: list[list[float]] = [[] for _ in items]
     by_size: dict[int, list[int]] = {}
     for index, item in enumerate(items):
@@ -142,7 +164,10 @@ def bradley_terry_scores(items: Sequence[RankedItem]) -> list[list[float]]:
                 ranks = np.asarray(judgement.ranks)
                 better = ranks[:, None] < ranks[None, :]
                 tied = (ranks[:, None] == ranks[None, :]) * off_diagonal
-                wins[row] += better + 0.5 * tied
+                if weigh is None:
+                    wins[row] += better + 0.5 * tied
+                else:
+                    wins[row] += weigh(judgement.worker_id) * (better + 0.5 * tied)
         logs = bradley_terry_many(wins)
         for row, index in enumerate(indices):
             out[index] = [float(x) for x in logs[row]]

@@ -30,7 +30,8 @@ from handloop.feedback.pairs import (
     bradley_terry_scores,
 )
 from handloop.feedback.problems import ExportInputError, NoOutputYet
-from handloop.feedback.rankings import RankedItem, rank_item
+from handloop.feedback.rankings import Judgement, RankedItem, rank_item
+from handloop.feedback.standing import Dropped, keep_trusted
 from handloop.feedback.stats import StatsCollector
 from handloop.feedback.tidy import TidyBuilder
 from handloop.feedback.writers import SPLITS
@@ -48,19 +49,28 @@ class ChunkResult:
     invalid_file_count: int = 0
     loops_without_output: int = 0
     matched_answers: int = 0
+    dropped: Dropped = field(default_factory=Dropped)  # by --min-trust
 
 
 def item_pairs(item: RankedItem, options: ExportOptions) -> list[Pair]:
     """The item's pairs as the options ask (response edits' pairs included)."""
     keep = options.ties == "keep"
     if options.pairs == "aggregated":
-        return aggregated_pairs(item, method=options.aggregate, keep_ties=keep)
+        return aggregated_pairs(item, method=options.aggregate, keep_ties=keep, weigh=options.weigh)
     return annotator_pairs(item, keep_ties=keep)
 
 
+def trusted(output: LoopOutput, options: ExportOptions, dropped: Dropped) -> LoopOutput:
+    """The output without the answers ``--min-trust`` leaves out (all of it without)."""
+    if options.min_trust is None or options.standing is None:
+        return output
+    return keep_trusted(output, options.standing, options.min_trust, dropped)
+
+
 def _outputs(
-    reader: Reader, locations: Sequence[str], skip_invalid: bool, chunk: ChunkResult
+    reader: Reader, locations: Sequence[str], options: ExportOptions, chunk: ChunkResult
 ) -> Iterator[LoopOutput]:
+    skip_invalid = options.skip_invalid_files
     for location in locations:
         try:
             output = parse_output(reader(location), location)
@@ -78,7 +88,7 @@ def _outputs(
                 chunk.invalid_files.append(message)
             continue
         chunk.outputs += 1
-        yield output
+        yield trusted(output, options, chunk.dropped)
 
 
 def rows_chunk(
@@ -86,7 +96,7 @@ def rows_chunk(
 ) -> ChunkResult:
     """One chunk of an export: its rows as batches (per split) and its statistics."""
     chunk = ChunkResult(locations=len(locations))
-    outputs = _outputs(reader, locations, options.skip_invalid_files, chunk)
+    outputs = _outputs(reader, locations, options, chunk)
     if options.format == "tidy" or mapping is None:
         tidy = TidyBuilder()
         for output in outputs:
@@ -96,7 +106,8 @@ def rows_chunk(
         if tidy.rows:
             chunk.batches.append(("train", tidy.take()))
         return chunk
-    builders = {split: RowBuilder(options.shape) for split in SPLITS}
+    weigh = options.weigh
+    builders = {split: RowBuilder(options.shape, weigh=weigh) for split in SPLITS}
     pairs_wanted = options.format in PAIR_FORMATS
     sft = options.format == "sft"
     aggregated = options.pairs == "aggregated"
@@ -109,7 +120,7 @@ def rows_chunk(
             items.append(item)
     # Bradley–Terry fits every loop of the chunk at once: numpy per loop would be slow.
     fitted = (
-        bradley_terry_scores(items)
+        bradley_terry_scores(items, weigh=weigh)
         if pairs_wanted and aggregated and options.aggregate == "bradley-terry"
         else None
     )
@@ -121,15 +132,23 @@ def rows_chunk(
             builder.add_edits(item)
         elif pairs_wanted:
             if fitted is not None:
-                pairs = aggregated_pairs(item, keep_ties=keep_ties, scores=fitted[index])
+                pairs = aggregated_pairs(
+                    item, keep_ties=keep_ties, scores=fitted[index], weigh=weigh
+                )
             else:
                 pairs = item_pairs(item, options)
             builder.add_pairs(item, pairs)
         elif aggregated:
-            valid = [j.ranks for j in item.judgements if j.ranks is not None]
-            if valid:
-                means = tuple(sum(col) / len(valid) for col in zip(*valid, strict=True))
-                builder.add_ranking(item, means, None, len(valid))
+            valid = [j for j in item.judgements if j.ranks is not None]
+            if weigh is None:
+                ranks = [j.ranks for j in valid if j.ranks is not None]
+                if ranks:
+                    means = tuple(sum(col) / len(ranks) for col in zip(*ranks, strict=True))
+                    builder.add_ranking(item, means, None, len(ranks))
+            else:
+                weighted = _weighted_means(valid, weigh)
+                if weighted is not None:
+                    builder.add_ranking(item, weighted, None, len(valid))
         else:
             for judgement in item.judgements:
                 if judgement.ranks is not None:
@@ -138,6 +157,22 @@ def rows_chunk(
         if builder.rows:
             chunk.batches.append((split, builder.take()))
     return chunk
+
+
+def _weighted_means(
+    judgements: Sequence[Judgement], weigh: Callable[[str], float]
+) -> tuple[float, ...] | None:
+    """Each response's rank, the weighted mean over the judgements; None when they weigh
+    nothing in all (no ranking row, as for a loop without valid answers)."""
+    weights = [weigh(j.worker_id) for j in judgements]
+    total = sum(weights)
+    if not judgements or total <= 0:
+        return None
+    ranks = [j.ranks for j in judgements if j.ranks is not None]
+    return tuple(
+        sum(w * r for w, r in zip(weights, col, strict=True)) / total
+        for col in zip(*ranks, strict=True)
+    )
 
 
 # Set in each worker process by _start_worker; read by _work.

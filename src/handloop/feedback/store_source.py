@@ -1,4 +1,6 @@
-"""The handloop store as a source: a flow definition's loops and their output files."""
+"""The handloop store as a source: a flow definition's loops and their output files, and
+what the store alone knows of them: each worker's trust on the flow (``--min-trust``,
+``--weights trust``) and the flow's quality-control figures for the dataset card."""
 
 from __future__ import annotations
 
@@ -11,8 +13,16 @@ from handloop.domain.output_layout import split_s3_uri
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import ValidationError
 from handloop.feedback.problems import ExportInputError, NoOutputYet
+from handloop.feedback.standing import WorkerStanding
 from handloop.services import open_blob_store
-from handloop.services.exports import FlowProvenance, flow_provenance, iter_flow_loops
+from handloop.services.exports import (
+    FlowProvenance,
+    FlowQuality,
+    flow_provenance,
+    flow_quality,
+    iter_flow_loops,
+    worker_standing,
+)
 from handloop.settings import Settings
 from handloop.store import Database
 
@@ -61,6 +71,7 @@ class StoreSource:
     _found: list[str] | None = field(default=None, repr=False)
     _unfinished: set[str] = field(default_factory=set, repr=False)
     _reader: OutputReader | None = field(default=None, repr=False)
+    _quality: FlowQuality | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -147,6 +158,27 @@ class StoreSource:
                 "s3_output_path": self.flow.s3_output_path,
             }
         ]
+
+    def worker_standing(self) -> WorkerStanding:
+        """Each worker's trust on the flow (workers.worker_id, the output files' workerId,
+        to worker_quality.trust) and who is paused there, read once now."""
+        rows = worker_standing(self.db, self.flow_name)
+        return WorkerStanding(
+            trust={row.worker_id: row.trust for row in rows},
+            paused=frozenset(row.worker_id for row in rows if row.paused),
+        )
+
+    def quality(self) -> FlowQuality:
+        """The flow's quality settings, workers' records and the exported loops' overlap."""
+        if self._quality is None:
+            self._quality = flow_quality(
+                self.db,
+                self.flow_name,
+                statuses=self.statuses,
+                created_after_us=self.created_after_us,
+                created_before_us=self.created_before_us,
+            )
+        return self._quality
 
     def close(self) -> None:
         self.db.close()

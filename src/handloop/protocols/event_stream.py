@@ -7,6 +7,9 @@ Each message is one EventBridge-shaped event (the webhooks' body)::
     event: HumanLoopStatusChange
     data: {"source": "aws.sagemaker", "detail-type": "...", "detail": {...}}
 
+handloop's own events carry their detail-type as the event name (``handloop.worker.paused``,
+docs/quality.md).
+
 A client resumes with ``Last-Event-ID`` (or ``?after=ID``); without either it receives
 events from the moment it connects. ``?after=0`` replays every stored event.
 """
@@ -78,7 +81,7 @@ async def stream_events(
             batch = await services.events.after(cursor)
             for event_id, body in batch:
                 chunk = (
-                    f"id: {event_id}\nevent: HumanLoopStatusChange\n"
+                    f"id: {event_id}\nevent: {_event_name(body)}\n"
                     f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
                 )
                 await send(
@@ -101,3 +104,12 @@ async def stream_events(
             await watcher
     with contextlib.suppress(Exception):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _event_name(body: dict[str, object]) -> str:
+    """A loop's status change is ``HumanLoopStatusChange``; handloop's own events are named
+    by their detail-type."""
+    kind = body.get("detail-type")
+    if body.get("source") == "handloop" and isinstance(kind, str):
+        return kind
+    return "HumanLoopStatusChange"

@@ -14,6 +14,7 @@ from handloop.services.flow_definitions import FlowDefinitions
 from handloop.services.human_loops import HumanLoops
 from handloop.services.human_task_uis import HumanTaskUis
 from handloop.services.outputs import Outputs
+from handloop.services.quality import Quality
 from handloop.services.sessions import Sessions
 from handloop.services.sign_ins import SignInLimits
 from handloop.services.signed_urls import UrlSigner
@@ -43,6 +44,7 @@ class Services:
     workforces: Workforces
     human_loops: HumanLoops
     evaluations: Evaluations
+    quality: Quality
     outputs: Outputs
     tasks: Tasks
     workers: Workers
@@ -108,6 +110,7 @@ def open_services(
         workforces=workforces,
         human_loops=human_loops,
         evaluations=Evaluations(db, clock, arns, blobs, human_loops),
+        quality=Quality(db, clock),
         outputs=outputs,
         tasks=Tasks(
             db,

@@ -103,6 +103,38 @@ def record_status_change(
     conn.execute(_INSERT_DELIVERIES, {"event": key[0], "now": now})
 
 
+def record_event(
+    conn: Connection,
+    arns: ArnFactory,
+    *,
+    detail_type: str,
+    source: str,
+    resources: list[str],
+    detail: dict[str, Any],
+    key: str,
+    now: int,
+) -> None:
+    """Add an event of handloop's own (EventBridge-shaped, as the loops' status changes)
+    to the outbox, with a pending delivery to every webhook (same transaction). ``key`` is
+    what the event is about (stored where loop events store the loop's name)."""
+    body = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": arns.account_id,
+        "time": to_datetime(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": arns.region,
+        "resources": resources,
+        "detail": detail,
+    }
+    row = conn.execute(
+        _INSERT_EVENT, {"human_loop_name": key[:63], "body": body, "created_at": now}
+    ).inserted_primary_key
+    assert row is not None
+    conn.execute(_INSERT_DELIVERIES, {"event": row[0], "now": now})
+
+
 @dataclass(frozen=True)
 class Webhook:
     id: int

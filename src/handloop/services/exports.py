@@ -1,4 +1,5 @@
-"""Read-only queries the export needs: a flow's loops in creation order, and its template."""
+"""Read-only queries the export needs: a flow's loops in creation order, its template, and
+its quality-control figures (workers' trust, gold accuracy, the overlap its loops got)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from handloop.domain.output_layout import output_uri
+from handloop.domain.quality import QualitySettings, trust
+from handloop.services.quality import figures_of, settings_of
 from handloop.store import Database
-from handloop.store.tables import flow_definitions, human_loops, human_task_uis
+from handloop.store.tables import (
+    flow_definitions,
+    human_loops,
+    human_task_uis,
+    worker_quality,
+    workers,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,23 @@ class FlowProvenance:
     human_task_ui_name: str | None
     human_task_ui_sha256: str | None
     s3_output_path: str | None
+
+
+def _loops_of(
+    flow_name: str,
+    statuses: Sequence[str] | None,
+    created_after_us: int | None,
+    created_before_us: int | None,
+) -> list[ColumnElement[bool]]:
+    """The conditions that pick the loops an export reads."""
+    where = [human_loops.c.flow_definition_name == flow_name]
+    if statuses is not None:
+        where.append(human_loops.c.status.in_(list(statuses)))
+    if created_after_us is not None:
+        where.append(human_loops.c.created_at >= created_after_us)
+    if created_before_us is not None:
+        where.append(human_loops.c.created_at < created_before_us)
+    return where
 
 
 def iter_flow_loops(
@@ -52,13 +78,7 @@ def iter_flow_loops(
                 human_loops.c.status,
                 human_loops.c.created_at,
                 human_loops.c.s3_output_path,
-            ).where(human_loops.c.flow_definition_name == flow_name)
-            if statuses is not None:
-                query = query.where(human_loops.c.status.in_(list(statuses)))
-            if created_after_us is not None:
-                query = query.where(human_loops.c.created_at >= created_after_us)
-            if created_before_us is not None:
-                query = query.where(human_loops.c.created_at < created_before_us)
+            ).where(*_loops_of(flow_name, statuses, created_after_us, created_before_us))
             if after is not None:
                 query = query.where(
                     or_(
@@ -114,3 +134,108 @@ def flow_provenance(db: Database, flow_name: str) -> FlowProvenance | None:
         return None if loop is None else FlowProvenance(flow_name, None, None, loop.s3_output_path)
 
     return db.read_now(op)
+
+
+@dataclass(frozen=True)
+class WorkerStandingRow:
+    """One worker's record on a flow (worker_quality), as the export uses it."""
+
+    worker_id: str
+    trust: float
+    paused: bool
+    gold_answers: int
+    gold_score_sum: float
+
+
+@dataclass(frozen=True)
+class LoopOverlap:
+    """How many of the exported loops asked for ``task_count`` answers and stopped for
+    ``stop_reason`` ("agreement", "cap", or None: not adaptive, or not finished)."""
+
+    task_count: int
+    stop_reason: str | None
+    loops: int
+    rounds: int  # extra answers asked by adaptive overlap, summed over these loops
+
+
+@dataclass(frozen=True)
+class FlowQuality:
+    """A flow's quality control as the export reports it: its settings (None when the flow
+    definition is gone), its workers' records, and the overlap of the exported loops."""
+
+    settings: QualitySettings | None
+    workers: list[WorkerStandingRow]
+    overlap: list[LoopOverlap]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the flow has quality control (or had it: its workers have records)."""
+        return bool(self.workers) or (self.settings is not None and self.settings.enabled)
+
+
+def worker_standing(db: Database, flow_name: str) -> list[WorkerStandingRow]:
+    """Every worker with a record on the flow: trust (as last assessed; computed from the
+    figures when never assessed), paused or not, gold answers and their score.
+
+    Gold figures come from the records' sums: the gold tasks themselves, and the answers to
+    them, are never read by an export."""
+
+    def op(conn: Connection) -> list[WorkerStandingRow]:
+        rows = conn.execute(
+            select(worker_quality, workers.c.worker_id)
+            .join(workers, workers.c.id == worker_quality.c.worker_pk)
+            .where(worker_quality.c.flow_definition_name == flow_name)
+            .order_by(workers.c.worker_id)
+        ).all()
+        out = []
+        for row in rows:
+            figures = figures_of(row)
+            out.append(
+                WorkerStandingRow(
+                    worker_id=row.worker_id,
+                    trust=float(row.trust) if row.trust is not None else trust(figures),
+                    paused=row.paused_at is not None,
+                    gold_answers=int(row.gold_answers),
+                    gold_score_sum=float(row.gold_score_sum),
+                )
+            )
+        return out
+
+    return db.read_now(op)
+
+
+def flow_quality(
+    db: Database,
+    flow_name: str,
+    *,
+    statuses: Sequence[str] | None = ("Completed",),
+    created_after_us: int | None = None,
+    created_before_us: int | None = None,
+) -> FlowQuality:
+    """The flow's settings, its workers' records, and the answers per loop (TaskCount as
+    adaptive overlap left it) and stop reasons of the loops an export with these filters
+    reads."""
+
+    def op(conn: Connection) -> tuple[Any, list[LoopOverlap]]:
+        config = conn.scalar(
+            select(flow_definitions.c.config).where(flow_definitions.c.name == flow_name)
+        )
+        rows = conn.execute(
+            select(
+                human_loops.c.task_count,
+                human_loops.c.stop_reason,
+                func.count().label("loops"),
+                func.coalesce(func.sum(human_loops.c.rounds), 0).label("rounds"),
+            )
+            .where(*_loops_of(flow_name, statuses, created_after_us, created_before_us))
+            .group_by(human_loops.c.task_count, human_loops.c.stop_reason)
+        ).all()
+        overlap = [
+            LoopOverlap(int(r.task_count), r.stop_reason, int(r.loops), int(r.rounds)) for r in rows
+        ]
+        overlap.sort(key=lambda o: (o.task_count, o.stop_reason or ""))
+        return config, overlap
+
+    config, overlap = db.read_now(op)
+    settings = settings_of(dict(config)) if config else None
+    return FlowQuality(settings, worker_standing(db, flow_name), overlap)

@@ -14,6 +14,7 @@ from handloop.domain.output_layout import output_uri
 from handloop.domain.records import FlowDefinition, Page
 from handloop.domain.statuses import FlowDefinitionStatus
 from handloop.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
+from handloop.services import quality
 from handloop.services.clock import Clock
 from handloop.services.listing import list_page
 from handloop.store import Database
@@ -92,6 +93,7 @@ class FlowDefinitions:
         )
         output_path = config["OutputConfig"]["S3OutputPath"].rstrip("/")
         check_output_path(output_path, name)
+        quality.settings_of(config)  # handloop's quality tags: ValidationException if bad
         now = self._clock()
 
         def op(conn: Connection) -> FlowDefinition:

@@ -16,6 +16,7 @@ from handloop.domain.arns import ArnFactory
 from handloop.domain.records import HumanLoop, Page
 from handloop.domain.statuses import HumanLoopStatus
 from handloop.errors import Conflict, ResourceNotFound, ServiceQuotaExceeded, ValidationError
+from handloop.services import quality
 from handloop.services.clock import Clock
 from handloop.services.lifecycle import end_loop
 from handloop.services.listing import list_page
@@ -40,6 +41,7 @@ _FLOW_FOR_START = (
         flow_definitions.c.task_count,
         flow_definitions.c.task_time_limit_seconds,
         flow_definitions.c.task_availability_lifetime_seconds,
+        flow_definitions.c.config,
     )
     .where(flow_definitions.c.name == bindparam("flow_name"))
     .with_for_update()
@@ -47,6 +49,11 @@ _FLOW_FOR_START = (
 _INSERT = insert(human_loops)
 # Inputs shorter than this are checked in place (a couple of milliseconds at worst).
 _INLINE_CHECK_CHARS = 16_000
+
+
+def _adaptive_cap(config: dict[str, Any]) -> int | None:
+    settings = quality.settings_of(config)
+    return settings.max_task_count if settings.adaptive else None
 
 
 def _record(row: Row[Any]) -> HumanLoop:
@@ -154,6 +161,8 @@ class HumanLoops:
             "task_count": flow.task_count,
             "task_time_limit_seconds": flow.task_time_limit_seconds,
             "evaluation_job_id": evaluation_job_id,
+            # Adaptive overlap (handloop:max-task-count): the cap the loop's answers grow to.
+            "max_task_count": _adaptive_cap(flow.config),
             "expires_at": now
             + int(flow.task_availability_lifetime_seconds * 1_000_000 / self._time_scale),
         }

@@ -32,6 +32,7 @@ from handloop.domain.arns import ArnFactory
 from handloop.domain.records import Job, Task, Worker, in_team
 from handloop.domain.statuses import RETURNED, FailureCode, HumanLoopStatus, TaskState
 from handloop.errors import ResourceNotFound, TaskGone, ValidationError
+from handloop.services import quality
 from handloop.services.clock import Clock
 from handloop.services.lifecycle import end_loop, return_to_pool, state_in
 from handloop.services.outputs import DueOutput, Outputs
@@ -221,6 +222,8 @@ _TASK_TO_SUBMIT = (
         human_loops.c.task_count,
         human_loops.c.submitted,
         workteams.c.config.label("team_config"),
+        flow_definitions.c.config.label("flow_config"),
+        human_loops.c.flow_definition_name.label("flow_name"),
     )
     .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
     .outerjoin(flow_definitions, flow_definitions.c.id == human_loops.c.flow_definition_id)
@@ -245,6 +248,10 @@ _COUNT_ANSWER = (
     .where(human_loops.c.id == bindparam("loop"))
     .values(submitted=human_loops.c.submitted + 1, updated_at=bindparam("now"))
 )
+
+
+# What submit's transaction returns for an answer to a gold task (nothing more to do).
+_GOLD: tuple[int, DueOutput | None] = (0, None)
 
 
 class _TakenMeanwhile(Exception):
@@ -318,9 +325,26 @@ class Tasks:
         flow = conn.execute(_FLOW_FOR_CLAIM, {"flow_name": flow_name}).first()
         if flow is None or not in_team(worker.groups, flow.team_config):
             raise ResourceNotFound(f"No job {flow_name} is open to you.")
+        settings = quality.settings_of(flow.config)
+        if settings.enabled:
+            quality.check_not_paused(conn, worker.id, flow.name)
+            gold = quality.held_gold(conn, worker.id, flow.name, now)
+            if gold is not None:
+                return quality.load_gold(conn, worker.id, gold, now)
         held = conn.scalar(_HELD, {"worker": worker.id, "now": now, "flow": flow.id})
         if held is not None:
             return self._load(conn, worker, str(held), now)
+        # Gold among real work only: a worker with nothing left to do gets no gold.
+        if (
+            settings.gold_rate > 0
+            and quality.gold_due(conn, worker.id, flow.name, settings.gold_rate, now)
+            and conn.execute(_NEXT_LOOP, {"flow": flow.id, "worker": worker.id, "now": now}).first()
+        ):
+            limit = flow.config["HumanLoopConfig"].get("TaskTimeLimitInSeconds", 3600)
+            lease = now + int(limit * 1_000_000 / self._scale)
+            task = quality.take_gold(conn, worker.id, flow, now, lease)
+            if task is not None:
+                return task
         for _ in range(8):
             loop = conn.execute(
                 _NEXT_LOOP, {"flow": flow.id, "worker": worker.id, "now": now}
@@ -330,6 +354,8 @@ class Tasks:
             lease_until = now + int(loop.task_time_limit_seconds * 1_000_000 / self._scale)
             public_id = self._take(conn, worker, loop, now, lease_until)
             if public_id is not None:
+                if settings.enabled:
+                    quality.count_claim(conn, worker.id, flow.name, now)
                 config = flow.config["HumanLoopConfig"]
                 return Task(
                     public_id=public_id,
@@ -404,7 +430,10 @@ class Tasks:
     def _load(self, conn: Connection, worker: Worker, public_id: str, now: int) -> Task:
         row = conn.execute(_LOAD, {"public_id": public_id, "worker": worker.id}).first()
         if row is None:
-            raise ResourceNotFound(NO_TASK)
+            gold = quality.load_gold(conn, worker.id, public_id, now)
+            if gold is None:
+                raise ResourceNotFound(NO_TASK)
+            return gold
         gone = gone_reason(row.state, row.lease_until, row.status, now)
         if gone is not None:
             raise TaskGone(gone)
@@ -482,6 +511,8 @@ class Tasks:
             mine = and_(tasks.c.public_id == public_id, tasks.c.worker_pk == worker.id)
             if return_to_pool(conn, mine, state):
                 return
+            if quality.give_back_gold(conn, worker.id, public_id):
+                return
             row = conn.execute(
                 select(tasks.c.state, tasks.c.lease_until, human_loops.c.status)
                 .join(human_loops, human_loops.c.id == tasks.c.human_loop_id)
@@ -516,6 +547,7 @@ class Tasks:
             "workerId": worker.worker_id,
             "identityData": {
                 "identityProviderType": worker.identity_provider,
+                # An OIDC worker's provider, as A2I writes it; else the portal's own address.
                 "issuer": self._issuer,
                 "sub": worker.subject,
             },
@@ -526,6 +558,9 @@ class Tasks:
                 _TASK_TO_SUBMIT, {"public_id": public_id, "worker": worker.id}
             ).first()
             if task is None:
+                spent = None if time_spent_seconds is None else int(time_spent_seconds * 1000)
+                if quality.submit_gold(conn, worker.id, public_id, answer, spent, now, self._arns):
+                    return _GOLD
                 raise ResourceNotFound(NO_TASK)
             gone = gone_reason(task.state, task.lease_until, task.status, now)
             if gone is not None:
@@ -549,13 +584,26 @@ class Tasks:
                 },
             )
             conn.execute(_COUNT_ANSWER, {"loop": task.human_loop_id, "now": now})
+            settings = quality.settings_of(task.flow_config) if task.flow_config else None
+            if settings is not None and settings.enabled:
+                quality.note_answer(conn, worker.id, task.flow_name, answer, now)
             if task.submitted + 1 < task.task_count:
+                if settings is not None and settings.enabled:
+                    quality.reassess(conn, worker.id, task.flow_name, settings, now, self._arns)
                 return task.human_loop_id, None
+            if settings is not None and settings.enabled:
+                more = quality.round_done(conn, task.human_loop_id, task.flow_name, settings, now)
+                for someone in {worker.id, *quality.loop_workers(conn, task.human_loop_id)}:
+                    quality.reassess(conn, someone, task.flow_name, settings, now, self._arns)
+                if more:
+                    return task.human_loop_id, None
             return task.human_loop_id, self._outputs.due_output(conn, task.human_loop_id)
 
         recorded = await self._db.write(op)
         if recorded is None:
             raise TaskGone(NOT_A_MEMBER)
+        if recorded is _GOLD:
+            return
         loop_id, due = recorded
         if due is None:
             return
@@ -570,14 +618,44 @@ class Tasks:
         """Return tasks whose time limit passed to the pool; how many."""
         now = self._clock()
         return await self._db.write(
-            lambda conn: return_to_pool(conn, tasks.c.lease_until <= now, TaskState.EXPIRED)
+            lambda conn: (
+                return_to_pool(conn, tasks.c.lease_until <= now, TaskState.EXPIRED)
+                + quality.expire_gold(conn, now)
+            )
         )
 
     async def expire_loops(self) -> int:
         """Fail (Expired) loops not completed within TaskAvailabilityLifetimeInSeconds."""
         now = self._clock()
 
-        def op(conn: Connection) -> int:
+        def op(conn: Connection) -> tuple[int, list[tuple[int, DueOutput]]]:
+            # A loop waiting for an extra answer of adaptive overlap already has its
+            # round's answers: it completes with them (stop reason "lifetime").
+            extra: Sequence[int] = conn.scalars(
+                select(human_loops.c.id).where(
+                    human_loops.c.status == IN_PROGRESS,
+                    human_loops.c.expires_at <= now,
+                    human_loops.c.rounds > 0,
+                    human_loops.c.submitted < human_loops.c.task_count,
+                )
+            ).all()
+            completing: list[tuple[int, DueOutput]] = []
+            for loop_id in extra:
+                # Its holders of the extra turn lose it; the answers in are kept.
+                return_to_pool(conn, tasks.c.human_loop_id == loop_id, TaskState.EXPIRED)
+                conn.execute(
+                    update(human_loops)
+                    .where(human_loops.c.id == loop_id, human_loops.c.submitted > 0)
+                    .values(
+                        task_count=human_loops.c.submitted,
+                        claimed=human_loops.c.submitted,
+                        stop_reason="lifetime",
+                        updated_at=now,
+                    )
+                )
+                due_output = self._outputs.due_output(conn, loop_id)
+                if due_output is not None:
+                    completing.append((loop_id, due_output))
             due: Sequence[int] = conn.scalars(
                 select(human_loops.c.id).where(
                     human_loops.c.status == IN_PROGRESS,
@@ -598,9 +676,12 @@ class Tasks:
                     answered=False,
                 )
                 for loop_id in due
-            )
+            ), completing
 
-        return await self._db.write(op)
+        ended, completing = await self._db.write(op)
+        for loop_id, due_output in completing:
+            await self._outputs.complete(loop_id, due_output)
+        return ended + len(completing)
 
 
 class _NotAMember(Exception):

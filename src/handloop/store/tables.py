@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -153,6 +154,12 @@ human_loops = Table(
     # when the next is due: a write that keeps failing ends the loop instead of spinning.
     Column("output_attempts", Integer, nullable=False, server_default="0"),
     Column("output_retry_at", BigInteger, nullable=True),
+    # Adaptive overlap (flow tag handloop:max-task-count): the most answers the loop may
+    # get; task_count grows one round at a time while answers disagree. How it stopped:
+    # "agreement", "cap" or "lifetime" (NULL for loops of flows without the tag).
+    Column("max_task_count", Integer, nullable=True),
+    Column("rounds", Integer, nullable=False, server_default="0"),
+    Column("stop_reason", String(16), nullable=True),
     # The evaluation job that started the loop, whose generated task UI it shows. No
     # foreign key: adding one on SQLite means rebuilding this table (and dropping its
     # triggers); services/evaluations.py clears it before deleting a job.
@@ -185,6 +192,7 @@ workers = Table(
     # "Cognito" for built-in sign-in, "Oidc" for the workforce's OIDC provider.
     Column("identity_provider", String(16), nullable=False),
     Column("subject", String(255), nullable=False, unique=True),
+    # The OIDC provider that vouches for the subject (its `iss`); NULL for built-in sign-in.
     Column("disabled_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
@@ -299,4 +307,63 @@ deliveries = Table(
     Column("delivered_at", BigInteger, nullable=True),
     Column("last_error", String(512), nullable=True),
     Index("ix_deliveries_due", "delivered_at", "next_attempt_at"),
+)
+
+
+# -- quality control: gold items, and each worker's record on a flow ------------------------
+
+gold_items = Table(
+    "gold_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("flow_definition_name", String(63), nullable=False, index=True),
+    Column("input_content", Text, nullable=False),
+    Column("input_sha256", String(64), nullable=False),
+    # The accepted answerContents (one or several).
+    Column("answers", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("flow_definition_name", "input_sha256", name="uq_gold_items_flow_input"),
+)
+
+# A worker's turn at a gold item: a task that looks like any other, scored, never output.
+gold_tasks = Table(
+    "gold_tasks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("gold_item_id", Id, ForeignKey("gold_items.id", ondelete="CASCADE"), nullable=False),
+    Column("worker_pk", Id, ForeignKey("workers.id", ondelete="CASCADE"), nullable=False),
+    Column("flow_definition_name", String(63), nullable=False),
+    Column("loop_name", String(63), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("accepted_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("submitted_at", BigInteger, nullable=True),
+    Column("answer", JSON, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("time_spent_ms", BigInteger, nullable=True),
+    UniqueConstraint("gold_item_id", "worker_pk", name="uq_gold_tasks_item_worker"),
+    Index("ix_gold_tasks_worker_flow", "worker_pk", "flow_definition_name", "state"),
+)
+
+# A worker's figures on a flow with quality settings, kept as answers come in.
+worker_quality = Table(
+    "worker_quality",
+    metadata,
+    Column("worker_pk", Id, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True),
+    Column("flow_definition_name", String(63), primary_key=True),
+    Column("claims", Integer, nullable=False, server_default="0"),
+    Column("answers", Integer, nullable=False, server_default="0"),
+    Column("gold_answers", Integer, nullable=False, server_default="0"),
+    Column("gold_score_sum", Float, nullable=False, server_default="0"),
+    Column("agreement_n", Integer, nullable=False, server_default="0"),
+    Column("agreement_sum", Float, nullable=False, server_default="0"),
+    Column("first_picks", Integer, nullable=False, server_default="0"),
+    Column("position_choices", Integer, nullable=False, server_default="0"),
+    Column("median_ms", BigInteger, nullable=True),
+    Column("flow_median_ms", BigInteger, nullable=True),
+    Column("trust", Float, nullable=True),
+    Column("paused_at", BigInteger, nullable=True),
+    Column("paused_reason", String(512), nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
 )

@@ -4,10 +4,13 @@ library, with the bridge that carries answers to the portal page by postMessage.
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import re
 from pathlib import Path
+
+from handloop.domain.quality import order_seed
+
+__all__ = ["element_modules", "frame_document", "order_seed"]
 
 STATIC = Path(__file__).parent / "static"
 ELEMENTS = "crowd-html-elements.js"
@@ -66,12 +69,6 @@ def _replace_crowd_tags(html: str, stylesheet: str) -> str:
             done = position
     out.append(html[done:])
     return "".join(out)
-
-
-def order_seed(task_id: str) -> str:
-    """The seed of the order a task's preference elements show responses in: fixed for the
-    task (a reload shows the same order), different for each assignment."""
-    return hashlib.sha256(f"handloop-order\x00{task_id}".encode()).hexdigest()[:16]
 
 
 def frame_document(rendered: str, *, static_base: str, seed: str | None = None) -> str:
