@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.portal_support import PortalClient, add_worker, make_flow, read_output
+from tests.portal_support import (
+    PortalClient,
+    add_worker,
+    loop_status,
+    make_flow,
+    read_output,
+    wait_for,
+)
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -222,6 +229,9 @@ def test_crafted_workers_who_judge_by_content_show_no_position_bias(
             count += 1
         assert count == 6
         worker.close()
+    # The last answer of a loop writes its output in the background: export once all are in.
+    names = [f"crafted-{number}" for number in range(1, 7)]
+    wait_for(lambda: all(loop_status(server, name) == "Completed" for name in names))
     rows, stats = export(server, "crafted", tmp_path)
     assert len(rows) == 18
     assert all(row["chosen"] == MARKED and row["rejected"] == PLAIN for row in rows)
