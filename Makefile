@@ -35,6 +35,15 @@ $(NODE_BIN)/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The OIDC provider tests/test_oidc.py signs workers in with (oidc-provider, pinned by
+# tests/oidc/package-lock.json) is installed into tests/oidc/node_modules/ again only when
+# its lock file changes.
+OIDC_PROVIDER := tests/oidc/node_modules/.installed
+$(OIDC_PROVIDER): tests/oidc/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "the OIDC tests need Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## run: start the service on SQLite + a local folder (./data)
 run: $(BIN)/.installed
 	$(BIN)/handloop serve --demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
@@ -42,7 +51,7 @@ run: $(BIN)/.installed
 ## test: the whole suite (SQLite; PostgreSQL too when HANDLOOP_TEST_POSTGRES_URL is set) with the
 ## coverage report, which fails below fail_under in pyproject.toml; `make lint` runs beside it
 ## (mypy alone would keep a core busy for half a minute) and its output follows the suite's
-test: $(BIN)/.installed $(NODE_BIN)/.installed
+test: $(BIN)/.installed $(NODE_BIN)/.installed $(OIDC_PROVIDER)
 	@echo "make test: lint runs beside the suite; its output follows the suite's"
 	@lint_log=$$(mktemp); \
 	$(MAKE) --no-print-directory lint >"$$lint_log" 2>&1 & lint=$$!; \
@@ -55,7 +64,7 @@ test: $(BIN)/.installed $(NODE_BIN)/.installed
 
 ## test-fast: the edit-run loop: no lint, no coverage, no browser, no `slow` test
 .PHONY: test-fast
-test-fast: $(BIN)/.installed
+test-fast: $(BIN)/.installed $(OIDC_PROVIDER)
 	$(BIN)/python -m pytest $(TEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 ## lint: ruff (lint + format check), mypy, the layer contract, and ESLint on the JavaScript
@@ -78,15 +87,17 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/task_page.py
+	$(BIN)/python bench/console.py
 
 ## conformance: every corpus template in headless Chromium; prints the table and totals
 conformance: $(BIN)/.installed
 	$(BIN)/python -m tests.conformance
 
 ## screenshots: each corpus template rendered in a sandboxed frame, as PNGs in ./screenshots/,
-## and a gallery of the preference elements at desktop and phone width (preference__*.png)
+## a gallery of the preference elements at desktop and phone width (preference__*.png), and
+## every page of the requester console (console__*.png)
 screenshots: $(BIN)/.installed
 	$(BIN)/python -m tests.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) node_modules build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules tests/oidc/node_modules build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

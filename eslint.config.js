@@ -5,7 +5,8 @@ import globals from "globals";
 
 export default [
   // The corpus holds AWS's templates unchanged; node_modules is the linter itself.
-  { ignores: ["node_modules/", "tests/conformance/", ".venv/"] },
+  // tests/vendor/ holds third-party builds as published (axe-core for the console's checks).
+  { ignores: ["node_modules/", "tests/conformance/", ".venv/", "tests/vendor/"] },
   js.configs.recommended,
   {
     linterOptions: { reportUnusedDisableDirectives: "error" },
@@ -28,12 +29,27 @@ export default [
     languageOptions: { sourceType: "script", globals: globals.browser },
   },
   {
+    // The requester console's scripts (/console): native ES modules, and the classic script
+    // that fills a task's form with an answer inside the sandboxed frame.
+    files: ["src/handloop/web/static/console-overview.js", "src/handloop/web/static/console-editor.js"],
+    languageOptions: { sourceType: "module", globals: globals.browser },
+  },
+  {
+    files: ["src/handloop/web/static/console-answer-fill.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+  },
+  {
     // Evaluated inside task frames by Playwright (tests/conformance.py reads it as text).
     files: ["tests/**/*.js"],
     languageOptions: { sourceType: "script", globals: globals.browser },
   },
   {
     files: ["eslint.config.js"],
+    languageOptions: { sourceType: "module", globals: globals.node },
+  },
+  {
+    // The OIDC provider tests/test_oidc.py runs with Node.
+    files: ["tests/oidc/*.mjs"],
     languageOptions: { sourceType: "module", globals: globals.node },
   },
 ];

@@ -4,6 +4,10 @@ gallery of handloop's preference elements (`preference__<element>.png`), each at
 width and at a phone's (`preference__<element>__phone.png`, a 390 px wide viewport).
 
 `python -m tests.screenshots DIR preference` makes the gallery alone.
+
+Then every page of the requester console (`console__<page>.png`), on a server of its own
+with data made for it (tests/console_pages.py); `python -m tests.screenshots DIR console`
+makes those alone.
 """
 
 from __future__ import annotations
@@ -283,14 +287,55 @@ def preference_gallery(browser: TaskBrowser, out: Path) -> int:
     return count
 
 
+# -- the requester console ---------------------------------------------------------------------
+
+
+def console(out: Path) -> int:
+    """``console__<page>.png`` for every console page, as a requester sees it."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import launch
+    from tests.console_pages import pages, seed, settle, sign_in
+    from tests.support import LiveServer
+
+    count = 0
+    with (
+        tempfile.TemporaryDirectory(prefix="handloop-console-") as tmp,
+        LiveServer(data_dir=Path(tmp) / "data") as server,
+    ):
+        seeded = seed(server)
+        try:
+            with sync_playwright() as pw:
+                browser = launch(pw, offline=True)
+                try:
+                    page = browser.new_context(viewport=DESKTOP).new_page()
+                    for number, (name, path) in enumerate(pages(seeded)):
+                        if number == 1:
+                            sign_in(page, server, seeded.requester)
+                        page.goto(f"{server.url}{path}")
+                        settle(page, name)
+                        page.screenshot(path=str(out / f"console__{name}.png"), full_page=True)
+                        count += 1
+                finally:
+                    browser.close()
+        finally:
+            seeded.receiver.close()
+    return count
+
+
 def main(folder: str, only: str | None = None) -> int:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     count = 0
-    with browser_context() as browser:
-        if only != "preference":
-            count += corpus(browser, out)
-        count += preference_gallery(browser, out)
+    if only in (None, "preference"):
+        with browser_context() as browser:
+            if only is None:
+                count += corpus(browser, out)
+            count += preference_gallery(browser, out)
+    if only in (None, "console"):
+        count += console(out)
     print(f"{count} screenshots in {out}/")
     return 0
 

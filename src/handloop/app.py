@@ -7,10 +7,12 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from handloop.errors import ValidationError
 from handloop.protocols.aws import AwsApi, is_aws_request
 from handloop.services import Services
 from handloop.services.scheduler import Scheduler
@@ -27,6 +29,9 @@ class HandloopApp:
         services.evaluations.reporter = _evaluation_report
         self.aws = AwsApi(services)
         self.portal = create_portal(services)
+        # The requester console's exports run the export's code, which the web layer may
+        # not import (web/console_data.py).
+        self.portal.state.console.exporter = _console_export
         self.portal.router.lifespan_context = self._lifespan
 
     @contextlib.asynccontextmanager
@@ -65,6 +70,43 @@ def _evaluation_report(records: list[dict[str, Any]], unanswered: int) -> dict[s
     from handloop.feedback.evaluation_report import report_from_dicts
 
     return report_from_dicts(records, unanswered_prompts=unanswered)
+
+
+def _console_export(
+    settings: Any,
+    flow: str,
+    target: Path,
+    options: dict[str, Any],
+    progress: Any,
+    plots: Path,
+) -> dict[str, Any]:
+    """One export the console started (in its thread): flow:NAME's Completed loops to
+    ``target``, the charts into ``plots`` (none without handloop[plots]); the result."""
+    from handloop.errors import MissingExtra
+    from handloop.feedback.export import ExportOptions, run_export
+    from handloop.feedback.mappings import load_mapping
+    from handloop.feedback.problems import ExportInputError
+    from handloop.feedback.sources import open_source
+
+    try:
+        source: Any = open_source(f"flow:{flow}", settings=settings)
+        try:
+            result = run_export(
+                source, load_mapping("auto"), target, ExportOptions(**options), progress=progress
+            )
+        finally:
+            if hasattr(source, "close"):
+                source.close()
+    except ExportInputError as exc:
+        raise ValidationError(exc.message) from None
+    summary = result.stats.summary()
+    try:
+        from handloop.feedback.plots import write_plots
+
+        write_plots(result.stats, plots)
+    except MissingExtra:
+        pass
+    return {"summary": summary, "rows": dict(result.rows), "outputs": result.outputs}
 
 
 def create_app(services: Services) -> HandloopApp:

@@ -170,10 +170,45 @@ class Settings(BaseSettings):
         "forever.",
     )
 
+    oidc_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of certificates (an internal or test certificate authority) "
+        "that the server trusts, beside the system's store, for its calls to the workforce's "
+        "OIDC provider (token, JWKS and userinfo endpoints). Unset: the system's store alone. "
+        "A file that is missing or holds no certificate stops the server at start-up.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("oidc_ca_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("oidc_ca_file")
+    @classmethod
+    def _certificates(cls, value: Path | None) -> Path | None:
+        """Refuse at start-up a file that cannot be trusted from, rather than at a worker's
+        first sign-in."""
+        if value is None:
+            return None
+        import ssl
+
+        value = value.expanduser()
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(value))
+        except ssl.SSLError:
+            raise ValueError(
+                f"HANDLOOP_OIDC_CA_FILE {str(value)!r} holds no PEM certificate"
+            ) from None
+        except OSError as exc:
+            raise ValueError(
+                f"HANDLOOP_OIDC_CA_FILE {str(value)!r} cannot be read: {exc.strerror or exc}"
+            ) from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -43,13 +43,14 @@ def _register() -> None:
         export,
         gold,
         keys,
+        requesters,
         server,
         templates,
         webhooks,
         workers,
     )
 
-    commands = (server, keys, workers, gold, webhooks, templates, export, evaluation)
+    commands = (server, keys, workers, gold, requesters, webhooks, templates, export, evaluation)
     for module in commands:
         for command in module.COMMANDS:
             main.add_command(command)

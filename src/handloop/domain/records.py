@@ -122,6 +122,8 @@ class Worker:
     groups: tuple[str, ...]
     disabled: bool
     created_us: int
+    # The OIDC provider that vouches for ``subject`` (its ``iss``); None for built-in sign-in.
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from handloop.services.events import Events
 from handloop.services.flow_definitions import FlowDefinitions
 from handloop.services.human_loops import HumanLoops
 from handloop.services.human_task_uis import HumanTaskUis
+from handloop.services.oidc import OidcSignIns
 from handloop.services.outputs import Outputs
 from handloop.services.quality import Quality
 from handloop.services.sessions import Sessions
@@ -50,6 +51,8 @@ class Services:
     workers: Workers
     sessions: Sessions
     sign_ins: SignInLimits
+    # Sign-in through the workforce's OIDC provider, when its config has one.
+    oidc: OidcSignIns
     events: Events
 
     def close(self) -> None:
@@ -128,6 +131,13 @@ def open_services(
         ),
         sessions=Sessions(db, clock, hours=settings.session_hours),
         sign_ins=SignInLimits(db, clock, settings.sign_in_attempts),
+        oidc=OidcSignIns(
+            db,
+            clock,
+            workforces,
+            public_url=settings.effective_public_url,
+            ca_file=settings.oidc_ca_file,
+        ),
         events=Events(
             db,
             clock,

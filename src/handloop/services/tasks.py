@@ -548,7 +548,7 @@ class Tasks:
             "identityData": {
                 "identityProviderType": worker.identity_provider,
                 # An OIDC worker's provider, as A2I writes it; else the portal's own address.
-                "issuer": self._issuer,
+                "issuer": worker.issuer or self._issuer,
                 "sub": worker.subject,
             },
         }

@@ -3,8 +3,9 @@
 Workers are identified to requesters only by ``worker_id`` (A2I's opaque workerId) and
 identity data (provider, issuer, subject), as A2I's output does; other tables refer to a
 worker's row by ``worker_pk``. OIDC workers are rows with
-``identity_provider="Oidc"`` and the provider's subject; sign-in is the only part that
-differs, so adding it later touches nothing here but a lookup by subject.
+``identity_provider="Oidc"``, the provider's subject and its issuer; sign-in is the only
+part that differs (``services.oidc`` finds or creates them by issuer and subject, and sets
+their groups from the provider's claim at each sign-in).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def load_worker(conn: Connection, **where: Any) -> Worker | None:
         groups=tuple(groups),
         disabled=row.disabled_at is not None,
         created_us=row.created_at,
+        issuer=row.issuer,
     )
 
 

@@ -193,6 +193,7 @@ workers = Table(
     Column("identity_provider", String(16), nullable=False),
     Column("subject", String(255), nullable=False, unique=True),
     # The OIDC provider that vouches for the subject (its `iss`); NULL for built-in sign-in.
+    Column("issuer", String(500), nullable=True),
     Column("disabled_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
@@ -239,6 +240,19 @@ sign_in_failures = Table(
     Column("at", BigInteger, nullable=False),
     Index("ix_sign_in_failures_key_at", "key", "at"),
     Index("ix_sign_in_failures_at", "at"),
+)
+
+# An OIDC sign-in under way: from the redirect to the provider until its answer comes back
+# (once: the row is deleted as it is used, so a replayed state finds nothing).
+oidc_sign_ins = Table(
+    "oidc_sign_ins",
+    metadata,
+    Column("state_sha256", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("next_path", String(2048), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_oidc_sign_ins_expires_at", "expires_at"),
 )
 
 # -- one worker's turn at one loop ------------------------------------------------------------
@@ -366,4 +380,59 @@ worker_quality = Table(
     Column("paused_at", BigInteger, nullable=True),
     Column("paused_reason", String(512), nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+
+# -- the requester console: its accounts and sessions, and counters kept with the writes ----
+
+# People who use the console (/console): not workers, and no default account.
+requesters = Table(
+    "requesters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("requester_id", Id, ForeignKey("requesters.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+# A flow's loops per status, kept by database triggers on human_loops (store/console_counters.py),
+# so the console's overview reads a few rows, never counts loops.
+flow_loop_counts = Table(
+    "flow_loop_counts",
+    metadata,
+    Column("flow_definition_name", String(63), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("loops", BigInteger, nullable=False, server_default="0"),
+)
+
+# A flow's answers submitted and loops completed per hour (hours since the epoch, UTC),
+# kept by triggers on tasks and human_loops.
+flow_hourly = Table(
+    "flow_hourly",
+    metadata,
+    Column("flow_definition_name", String(63), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("answers", BigInteger, nullable=False, server_default="0"),
+    Column("completed", BigInteger, nullable=False, server_default="0"),
+)
+
+# The console's loop list: a flow's loops of one status by creation time, at any depth.
+Index(
+    "ix_human_loops_flow_status_created",
+    human_loops.c.flow_definition_name,
+    human_loops.c.status,
+    human_loops.c.created_at,
+    human_loops.c.id,
 )

@@ -25,6 +25,10 @@ SMALL_BODY_BYTES = 64 * 1024
 # JSON, with room for the envelope, another client's escaping and indentation.
 ANSWER_BODY_BYTES = 2 * 1024 * 1024
 _SUBMIT = re.compile(r"^/api/tasks/[^/]+/submit$")
+# The console's template editor posts a template (up to 128,000 characters) and a sample
+# input (up to 100,000), form-encoded or as JSON.
+CONSOLE_TEMPLATE_BODY_BYTES = 1024 * 1024
+_CONSOLE_TEMPLATE = re.compile(r"^/console/(templates|templates/preview|api/templates/check)$")
 
 # Renders a refusal the way the portal renders every error (JSON under /api, else a page).
 Refusal = Callable[[Request, HandloopError], Response]
@@ -32,7 +36,11 @@ Refusal = Callable[[Request, HandloopError], Response]
 
 def body_limit(scope: Scope) -> int:
     """The largest body the route at this path takes."""
-    return ANSWER_BODY_BYTES if _SUBMIT.match(scope["path"]) else SMALL_BODY_BYTES
+    if _SUBMIT.match(scope["path"]):
+        return ANSWER_BODY_BYTES
+    if _CONSOLE_TEMPLATE.match(scope["path"]):
+        return CONSOLE_TEMPLATE_BODY_BYTES
+    return SMALL_BODY_BYTES
 
 
 def _too_large(limit: int) -> RequestTooLarge:

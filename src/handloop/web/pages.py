@@ -20,6 +20,7 @@ from handloop.services import Services
 from handloop.templating import TemplateRenderError, object_path, render_template
 from handloop.templating.prerender import prerender_markdown
 from handloop.web.frame import frame_document, order_seed
+from handloop.web.oidc import OidcPages
 from handloop.web.security import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -56,6 +57,9 @@ def origin_of(request: Request, services: Services) -> str:
 
 def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    # OIDC sign-in: its own routes, and the first say on sign-in, sign-up and sign-out.
+    oidc = OidcPages(services, templates)
+    router.include_router(oidc.router)
 
     def page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
         response = templates.TemplateResponse(request, name, context, status_code=status)
@@ -72,6 +76,8 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
 
     @router.get("/signin")
     async def signin_form(request: Request, next: str = "/") -> Response:
+        if redirect := await oidc.sign_in(request, local_path(next)):
+            return redirect
         return form_page(request, "signin.html", next=local_path(next), error=None, email="")
 
     @router.post("/signin", dependencies=[PublicForm])
@@ -81,6 +87,8 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         password: Annotated[str, Form(max_length=1024)],
         next: Annotated[str, Form(max_length=2048)] = "/",
     ) -> Response:
+        if await services.oidc.provider() is not None:
+            return RedirectResponse(f"/signin?next={quote(local_path(next))}", status_code=303)
         try:
             _, token, _ = await sign_in(request, email, password)
         except HandloopError as exc:
@@ -100,12 +108,13 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
     @router.post("/signout")
     async def signout(request: Request, session: FormChange) -> Response:
         await services.sessions.end(request.cookies[SESSION_COOKIE])
-        response = RedirectResponse("/signin", status_code=303)
+        response = await oidc.sign_out(request) or RedirectResponse("/signin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @router.get("/join/{token}")
     async def join_form(request: Request, token: str) -> Response:
+        await oidc.refuse_passwords()
         email = await asyncio.to_thread(services.workers.invitation_email, token)
         return form_page(request, "join.html", email=email, error=None)
 
@@ -116,6 +125,7 @@ def page_router(services: Services, templates: Jinja2Templates) -> APIRouter:
         password: Annotated[str, Form(max_length=1024)],
         password_again: Annotated[str, Form(max_length=1024)],
     ) -> Response:
+        await oidc.refuse_passwords()
         email = await asyncio.to_thread(services.workers.invitation_email, token)
         try:
             if password != password_again:

@@ -20,6 +20,8 @@ from handloop.errors import HandloopError, NotSignedIn, ResourceNotFound, Valida
 from handloop.services import Services
 from handloop.web.api import api_router
 from handloop.web.bounds import Refusal, RequestBounds
+from handloop.web.console import error_page as console_error_page
+from handloop.web.console import mount_console
 from handloop.web.pages import TEMPLATES, page_router
 from handloop.web.security import AddressCheck, secure_headers
 
@@ -104,6 +106,8 @@ def create_portal(services: Services) -> FastAPI:
     def error_response(request: Request, exc: HandloopError, status: int | None = None) -> Response:
         """Every portal error: JSON ``{"detail", "code"}`` under /api, else a page."""
         status = status or _status(exc)
+        if f"{request.url.path}/".startswith("/console/"):  # the requester console's pages
+            return console_error_page(request, exc, status)
         if _is_api(request):
             return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=status)
         if isinstance(exc, NotSignedIn) and request.method == "GET":
@@ -160,5 +164,6 @@ def create_portal(services: Services) -> FastAPI:
 
     portal.include_router(api_router(services))
     portal.include_router(page_router(services, templates))
+    mount_console(portal, services)  # the requester console, /console (web/console.py)
     portal.mount("/static", CachedStatic(directory=str(STATIC)), name="static")
     return portal

@@ -181,6 +181,12 @@ async def sign_in(request: Request, email: str, password: str) -> tuple[Worker, 
     the event loop (argon2 is slow on purpose), a failure counted, a new session. Returns
     the worker, the session cookie's token and the CSRF token."""
     services = portal_services(request)
+    provider = await services.oidc.provider()
+    if provider is not None:
+        raise Forbidden(
+            f"This portal signs workers in through {provider.host} (OIDC), not with "
+            "passwords: open /signin in a browser."
+        )
     email = normalise_email(email)  # invalid text is refused here, before any lookup
     address = client_address(request)
     await services.sign_ins.check(address, email)
