@@ -87,6 +87,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/task_page.py
+	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/console.py
 
 ## conformance: every corpus template in headless Chromium; prints the table and totals

@@ -764,7 +764,7 @@ PRIOR_TRUST = 0.9
 PRIOR_WEIGHT = 10.0
 GOLD_WEIGHT = 2.0
 # Position pattern: at least this many position choices, this share of them the first.
-PATTERN_MIN_CHOICES = 20
+PATTERN_MIN_CHOICES = 30
 PATTERN_SHARE = 0.9
 PATTERN_FACTOR = 0.5
 # Speed: at least this many answers, the median time below this share of the flow's.
@@ -818,7 +818,7 @@ def trust(fig: WorkerFigures) -> float:
     only the others' view, themselves sometimes wrong) and consensus similarities, pulled
     toward a prior of 0.9 worth ten observations. Then, as patterns no honest worker shows:
 
-    - position: at least 20 position choices and at least 90% of them the first shown →
+    - position: at least 30 position choices and at least 90% of them the first shown →
       ``base × 0.5``;
     - speed: at least 10 answers, both medians known, and the worker's median time below a
       quarter of the flow's → ``base × 0.8``;
