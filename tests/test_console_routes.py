@@ -22,7 +22,11 @@ from handloop.web.portal import create_portal
 from handloop.web.security import form_token_matches, signed_in
 from tests.test_portal_routes import CHANGES, calls, flattened
 
-PUBLIC = {("GET", "/console/signin"), ("POST", "/console/signin")}
+PUBLIC = {
+    ("GET", "/console/signin"),
+    ("POST", "/console/signin"),
+    ("GET", "/console/signin/provider"),
+}
 
 
 @pytest.fixture(scope="module")

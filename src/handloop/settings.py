@@ -178,15 +178,36 @@ class Settings(BaseSettings):
         "A file that is missing or holds no certificate stops the server at start-up.",
     )
 
+    console_oidc_group: str | None = Field(
+        default=None,
+        description="The group (in the sagemaker:groups claim) whose members may sign in to "
+        "the requester console through the workforce's OIDC provider. Unset: the console "
+        "signs requesters in with passwords only.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("oidc_ca_file", mode="before")
+    @field_validator("oidc_ca_file", "console_oidc_group", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("console_oidc_group")
+    @classmethod
+    def _group_name(cls, value: str | None) -> str | None:
+        """A group A2I could put in ``sagemaker:groups``: 1 to 63 characters, no commas."""
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or len(value) > 63 or "," in value or not value.isprintable():
+            raise ValueError(
+                "HANDLOOP_CONSOLE_OIDC_GROUP must be one group name: 1 to 63 printable "
+                "characters, no comma"
+            )
+        return value
 
     @field_validator("oidc_ca_file")
     @classmethod

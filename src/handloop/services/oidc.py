@@ -19,8 +19,11 @@ that trusts the system store plus ``HANDLOOP_OIDC_CA_FILE``:
 
 A sign-in under way is a database row keyed by the hash of its state, deleted as it is
 used: a replayed answer finds nothing, and every server process on the database shares the
-rows. Provider failures are ``ProviderUnavailable`` (503) or ``ProviderAnswerInvalid``
-(502); a token that does not verify is ``SignInRefused`` (401): pages show each in words.
+rows. The row also says whom it signs in (``purpose``): a worker to the portal, or a
+requester to the console (``HANDLOOP_CONSOLE_OIDC_GROUP``; ``services.requesters`` finds
+the requester); the callback is the same for both. Provider failures are
+``ProviderUnavailable`` (503) or ``ProviderAnswerInvalid`` (502); a token that does not
+verify is ``SignInRefused`` (401): pages show each in words.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ log = logging.getLogger("handloop.oidc")
 OIDC = "Oidc"  # A2I's identityProviderType for an OIDC workforce's workers
 CALLBACK_PATH = "/oauth2/idpresponse"  # where A2I's portals take the provider's answer
 SIGNED_OUT_PATH = "/signedout"
+WORKER = "worker"  # the purposes of a sign-in: the portal's worker, or the console's requester
+CONSOLE = "console"
+PURPOSES = (WORKER, CONSOLE)
 SIGN_IN_SECONDS = 600  # from the redirect to the provider until its answer must be back
 HTTP_SECONDS = 10.0  # each call to the provider, from connecting to the last byte
 JWKS_SECONDS = 300.0  # keys are fetched again after this, or at once for an unknown key id
@@ -158,6 +164,28 @@ class Started:
 
     url: str
     state: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A sign-in the provider's answer came back for: whom it is for and where it returns."""
+
+    purpose: str
+    next_path: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whom the provider's verified answer names: issuer, subject (``sagemaker:sub`` when
+    the provider sends it), email (None when absent or not an address) and groups (None
+    when neither group claim is there)."""
+
+    issuer: str
+    subject: str
+    email: str | None
+    groups: list[str] | None
 
 
 def _challenge(verifier: str) -> str:
@@ -263,10 +291,13 @@ class OidcSignIns:
 
     # -- to the provider and back ---------------------------------------------------------------
 
-    async def begin(self, next_path: str) -> Started:
-        """Start a sign-in that returns to ``next_path`` (a same-site path): its state,
-        nonce and PKCE verifier are kept for ``SIGN_IN_SECONDS``; the URL takes the browser
-        to the provider's authorization endpoint."""
+    async def begin(self, next_path: str, purpose: str = WORKER) -> Started:
+        """Start a sign-in for ``purpose`` (``WORKER`` or ``CONSOLE``) that returns to
+        ``next_path`` (a same-site path): its state, nonce and PKCE verifier are kept for
+        ``SIGN_IN_SECONDS``; the URL takes the browser to the provider's authorization
+        endpoint."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown sign-in purpose {purpose!r}")
         provider = await self.required()
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
@@ -282,6 +313,7 @@ class OidcSignIns:
                     code_verifier=verifier,
                     next_path=next_path[:2048],
                     expires_at=now + SIGN_IN_SECONDS * 1_000_000,
+                    purpose=purpose,
                 )
             )
 
@@ -300,7 +332,7 @@ class OidcSignIns:
         separator = "&" if "?" in provider.authorization_endpoint else "?"
         return Started(f"{provider.authorization_endpoint}{separator}{urlencode(params)}", state)
 
-    async def _consume(self, state: str) -> Any:
+    async def take(self, state: str) -> Pending:
         """The sign-in of ``state``, deleted as it is read; SignInRefused when it is unknown,
         used already or expired."""
         digest = token_digest(state)
@@ -321,23 +353,33 @@ class OidcSignIns:
             raise SignInRefused(
                 "This sign-in answer was used already or has expired; sign in again."
             )
-        return row
-
-    async def abandon(self, state: str) -> None:
-        """Forget the sign-in of ``state`` (the provider answered with an error)."""
-        digest = token_digest(state)
-        await self._db.write(
-            lambda conn: conn.execute(
-                delete(oidc_sign_ins).where(oidc_sign_ins.c.state_sha256 == digest)
-            )
+        return Pending(
+            purpose=str(row.purpose),
+            next_path=str(row.next_path),
+            nonce=str(row.nonce),
+            code_verifier=str(row.code_verifier),
         )
 
-    async def finish(self, state: str, code: str, issuer: str | None = None) -> tuple[Worker, str]:
-        """The worker the provider's answer (``code`` for ``state``; ``issuer`` is the
-        callback's ``iss`` parameter, RFC 9207, when the provider sends one) signs in, and
-        the path to send them to."""
+    async def abandon(self, state: str) -> str | None:
+        """Forget the sign-in of ``state`` (the provider answered with an error); its
+        purpose, or None when there was none."""
+        digest = token_digest(state)
+
+        def op(conn: Connection) -> str | None:
+            purpose = conn.scalar(
+                select(oidc_sign_ins.c.purpose).where(oidc_sign_ins.c.state_sha256 == digest)
+            )
+            conn.execute(delete(oidc_sign_ins).where(oidc_sign_ins.c.state_sha256 == digest))
+            return None if purpose is None else str(purpose)
+
+        result: str | None = await self._db.write(op)
+        return result
+
+    async def identify(self, pending: Pending, code: str, issuer: str | None = None) -> Identity:
+        """Whom the provider's answer (``code`` for the sign-in ``pending``, taken with
+        ``take``; ``issuer`` is the callback's ``iss`` parameter, RFC 9207, when the
+        provider sends one) names, once its ID token verifies."""
         provider = await self.required()
-        pending = await self._consume(state)
         if issuer is not None and issuer != provider.issuer:
             raise SignInRefused(
                 "This sign-in answer comes from another identity provider than the workforce's."
@@ -385,8 +427,7 @@ class OidcSignIns:
                         "The identity provider's userinfo answer is about another subject "
                         "than its ID token; the sign-in is refused."
                     )
-        worker = await self._worker(provider, claims, userinfo)
-        return worker, str(pending.next_path)
+        return self._identity(provider, claims, userinfo)
 
     def logout_url(self, provider: Provider) -> str | None:
         """Where sign-out sends the browser so the provider's session ends too: its logout
@@ -563,10 +604,8 @@ class OidcSignIns:
 
     # -- the worker -------------------------------------------------------------------------------
 
-    async def _worker(
-        self, provider: Provider, claims: dict[str, Any], userinfo: dict[str, Any]
-    ) -> Worker:
-        """Find or create the worker of (issuer, subject) and give them the provider's groups."""
+    @staticmethod
+    def _identity(provider: Provider, claims: dict[str, Any], userinfo: dict[str, Any]) -> Identity:
         merged = {**claims, **userinfo}  # userinfo is the fresher, ID token the fallback
         subject = next(
             (merged[c] for c in SUBJECT_CLAIMS if isinstance(merged.get(c), str) and merged[c]),
@@ -578,11 +617,15 @@ class OidcSignIns:
         groups = groups_of(userinfo)
         if groups is None:
             groups = groups_of(claims)
+        return Identity(provider.issuer, subject, _email_of(merged), groups)
+
+    async def worker(self, identity: Identity) -> Worker:
+        """Find or create the worker of (issuer, subject) and give them the provider's groups."""
+        subject, email, issuer = identity.subject, identity.email, identity.issuer
+        groups = identity.groups
         if groups is None:
             log.warning("OIDC sign-in of %s without sagemaker:groups: in no team", subject)
             groups = []
-        email = _email_of(merged)
-        issuer = provider.issuer
         fallback = f"{token_digest(issuer + chr(10) + subject)[:32]}@oidc.invalid"
         now = self._clock()
 

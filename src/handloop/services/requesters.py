@@ -3,6 +3,10 @@ of their own (``handloop requesters add``), no default account, sessions of thei
 
 Passwords are argon2 hashes as workers' are; a session is an opaque cookie token (only its
 hash is stored) and a CSRF token, as the portal's sessions are.
+
+With ``HANDLOOP_CONSOLE_OIDC_GROUP``, members of that group sign in through the workforce's
+OIDC provider instead (``services.oidc`` verifies the provider's answer): such a requester
+is found or created by the provider's (issuer, subject) and has no password.
 """
 
 from __future__ import annotations
@@ -14,12 +18,19 @@ from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handloop.domain.json_values import check_text
-from handloop.errors import NotSignedIn, ResourceInUse, ResourceNotFound, ValidationError
+from handloop.errors import (
+    Forbidden,
+    NotSignedIn,
+    ResourceInUse,
+    ResourceNotFound,
+    ValidationError,
+)
 from handloop.services.clock import Clock
+from handloop.services.oidc import Identity, SignInRefused
 from handloop.services.workers import check_email, check_password, normalise_email, token_digest
 from handloop.settings import Settings
 from handloop.store import Database
@@ -33,6 +44,8 @@ class Requester:
     id: int
     email: str
     created_us: int
+    # The OIDC provider the requester signs in through; None for a password account.
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class ConsoleSession:
 
 
 def _record(row: Any) -> Requester:
-    return Requester(id=row.id, email=row.email, created_us=row.created_at)
+    return Requester(id=row.id, email=row.email, created_us=row.created_at, issuer=row.issuer)
 
 
 class Requesters:
@@ -139,6 +152,82 @@ class Requesters:
             raise NotSignedIn("Wrong email or password.")
         return _record(row)
 
+    async def has_passwords(self) -> bool:
+        """Whether any requester signs in with a password."""
+        found = await self._db.read(
+            lambda conn: conn.scalar(
+                select(requesters.c.id).where(requesters.c.issuer.is_(None)).limit(1)
+            )
+        )
+        return found is not None
+
+    async def from_provider(self, identity: Identity, group: str) -> Requester:
+        """The requester the provider's verified answer signs in: Forbidden unless its
+        groups include ``group`` (HANDLOOP_CONSOLE_OIDC_GROUP); found by (issuer, subject),
+        or created with the provider's email (an address of the subject's own when the
+        email is missing or another requester's)."""
+        groups = identity.groups or []
+        if group not in groups:
+            held = ", ".join(groups) if groups else "none"
+            raise Forbidden(
+                f"You signed in to the identity provider, but the console is open only to the "
+                f"members of its group '{group}', and the provider puts you in other groups "
+                f"(yours: {held[:300]}). Ask your administrator to add you to '{group}'."
+            )
+        issuer, subject, email = identity.issuer, identity.subject, identity.email
+        fallback = f"{token_digest(issuer + chr(10) + subject)[:32]}@oidc.invalid"
+        now = self._clock()
+
+        def op(conn: Connection) -> Requester:
+            row = conn.execute(
+                select(requesters).where(
+                    requesters.c.issuer == issuer, requesters.c.subject == subject
+                )
+            ).first()
+            address = email
+            if address is not None:
+                owner = conn.execute(
+                    select(requesters.c.issuer, requesters.c.subject).where(
+                        requesters.c.email == address
+                    )
+                ).first()
+                if owner is not None and tuple(owner) != (issuer, subject):
+                    address = None  # another account's (a password one's): not taken from it
+            if row is None:
+                key = conn.execute(
+                    insert(requesters).values(
+                        email=address or fallback,
+                        password_hash="",  # no password verifies against an empty hash
+                        issuer=issuer,
+                        subject=subject,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key
+                assert key is not None
+                return Requester(key[0], address or fallback, now, issuer)
+            if address is not None and address != row.email:
+                conn.execute(
+                    update(requesters)
+                    .where(requesters.c.id == row.id)
+                    .values(email=address, updated_at=now)
+                )
+                return Requester(row.id, address, row.created_at, issuer)
+            return _record(row)
+
+        for attempt in range(2):
+            try:
+                found: Requester = await self._db.write(op)
+                return found
+            except IntegrityError:
+                # The same person signing in twice at once; the second try sees the row.
+                if attempt:
+                    raise SignInRefused(
+                        "This account was being signed in elsewhere at the same moment; "
+                        "sign in again."
+                    ) from None
+        raise AssertionError("unreachable")
+
     # -- sessions -----------------------------------------------------------------------------
 
     async def start_session(self, requester: Requester) -> tuple[str, str]:
@@ -172,13 +261,18 @@ class Requesters:
 
         def op(conn: Connection) -> tuple[ConsoleSession | None, int]:
             row = conn.execute(
-                select(console_sessions, requesters.c.email, requesters.c.created_at.label("since"))
+                select(
+                    console_sessions,
+                    requesters.c.email,
+                    requesters.c.created_at.label("since"),
+                    requesters.c.issuer,
+                )
                 .join(requesters, requesters.c.id == console_sessions.c.requester_id)
                 .where(console_sessions.c.token_sha256 == digest)
             ).first()
             if row is None or row.expires_at <= now:
                 return None, now
-            requester = Requester(row.requester_id, row.email, row.since)
+            requester = Requester(row.requester_id, row.email, row.since, row.issuer)
             return ConsoleSession(requester, row.csrf_token), row.expires_at
 
         found, expires = await self._db.read(op)

@@ -252,6 +252,8 @@ oidc_sign_ins = Table(
     Column("code_verifier", String(128), nullable=False),
     Column("next_path", String(2048), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    # Whom the sign-in is for: "worker" (the portal) or "console" (the requester console).
+    Column("purpose", String(16), nullable=False, server_default="worker"),
     Index("ix_oidc_sign_ins_expires_at", "expires_at"),
 )
 
@@ -391,9 +393,14 @@ requesters = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("email", String(254), nullable=False, unique=True),
+    # Empty for requesters who sign in through the workforce's OIDC provider.
     Column("password_hash", String(256), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # The provider's issuer and subject (HANDLOOP_CONSOLE_OIDC_GROUP); NULL for passwords.
+    Column("issuer", String(500), nullable=True),
+    Column("subject", String(255), nullable=True),
+    Index("uq_requesters_issuer_subject", "issuer", "subject", unique=True),
 )
 
 console_sessions = Table(

@@ -36,6 +36,7 @@ from handloop.web.console_admin import admin_router
 from handloop.web.console_base import ConsolePages, make_templates
 from handloop.web.console_data import data_router
 from handloop.web.console_exports import Exports
+from handloop.web.console_oidc import ConsoleProviderSignIn
 from handloop.web.console_security import (
     CONSOLE_COOKIE,
     ConsoleForm,
@@ -98,7 +99,9 @@ def _as_us(value: str | None, what: str) -> int | None:
 # -- the router ----------------------------------------------------------------------------
 
 
-def console_router(services: Services, pages: ConsolePages) -> APIRouter:
+def console_router(
+    services: Services, pages: ConsolePages, provider_sign_in: ConsoleProviderSignIn
+) -> APIRouter:
     router = APIRouter(prefix="/console", include_in_schema=False)
 
     def state(request: Request) -> ConsoleState:
@@ -106,10 +109,24 @@ def console_router(services: Services, pages: ConsolePages) -> APIRouter:
 
     # -- signing in and out ---------------------------------------------------------------
 
+    async def provider_host() -> str | None:
+        provider = await provider_sign_in.offered()
+        return provider.host if provider else None
+
     @router.get("/signin")
     async def signin_form(request: Request, next: str = "/console") -> Response:
+        host = await provider_host()
+        if host is not None and not await state(request).requesters.has_passwords():
+            # Only the provider signs requesters in: straight there, as the portal does.
+            return await provider_sign_in.sign_in(request, next)
         return pages.form_page(
-            request, "signin.html", next=local_path(next), error=None, email="", session=None
+            request,
+            "signin.html",
+            next=local_path(next),
+            error=None,
+            email="",
+            session=None,
+            provider_host=host,
         )
 
     @router.post("/signin", dependencies=[PublicForm])
@@ -131,6 +148,7 @@ def console_router(services: Services, pages: ConsolePages) -> APIRouter:
                 error=exc.message,
                 email=email,
                 session=None,
+                provider_host=await provider_host(),
             )
         target = local_path(next)
         if not target.startswith("/console"):
@@ -142,7 +160,10 @@ def console_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post("/signout")
     async def signout(request: Request, session: ConsoleForm) -> Response:
         await state(request).requesters.end_session(request.cookies[CONSOLE_COOKIE])
-        response = RedirectResponse("/console/signin", status_code=303)
+        # A requester of the provider is signed out of it too, as workers are.
+        response = await provider_sign_in.sign_out(request, session) or RedirectResponse(
+            "/console/signin", status_code=303
+        )
         clear_console_cookie(response)
         return response
 
@@ -373,7 +394,11 @@ def mount_console(portal: FastAPI, services: Services) -> None:
     )
     state.extra["pages"] = pages
     portal.state.console = state
-    portal.include_router(console_router(services, pages))
+    # Sign-in through the workforce's provider; web/oidc.py hands it the console's answers.
+    provider_sign_in = ConsoleProviderSignIn(services, pages)
+    portal.state.console_answers = provider_sign_in
+    portal.include_router(provider_sign_in.router)
+    portal.include_router(console_router(services, pages, provider_sign_in))
     portal.include_router(admin_router(services, pages))
     portal.include_router(data_router(services, pages))
 

@@ -5,12 +5,17 @@ provider's logout endpoint, and the pages that say in words what went wrong.
 ``pages.py`` asks ``OidcPages`` first on its sign-in, sign-up and sign-out routes: while the
 workforce has an ``OidcConfig``, the built-in password sign-in and sign-up links are closed
 (one private workforce, one way in, as on AWS).
+
+The requester console signs requesters in through the same provider and the same callback
+(``HANDLOOP_CONSOLE_OIDC_GROUP``): a sign-in started for the console is handed to the
+``ConsoleAnswers`` the console puts on the app (``web/console_oidc.py``), which opens a
+console session, never a worker's.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +23,14 @@ from fastapi.templating import Jinja2Templates
 
 from handloop.errors import Forbidden, HandloopError
 from handloop.services import Services
-from handloop.services.oidc import CALLBACK_PATH, SIGN_IN_SECONDS, SIGNED_OUT_PATH
+from handloop.services.oidc import (
+    CALLBACK_PATH,
+    CONSOLE,
+    SIGN_IN_SECONDS,
+    SIGNED_OUT_PATH,
+    WORKER,
+    Pending,
+)
 from handloop.web.security import is_tls, secure_headers, set_session_cookie
 
 # Binds a sign-in under way to the browser that started it: the provider's answer is
@@ -33,6 +45,37 @@ def _same_state(cookie: str, given: str) -> bool:
     return bool(cookie) and hmac.compare_digest(
         cookie.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
     )
+
+
+class ConsoleAnswers(Protocol):
+    """What the console does with the provider's answers to its sign-ins
+    (``app.state.console_answers``)."""
+
+    async def answer(
+        self, request: Request, pending: Pending, code: str, issuer: str | None
+    ) -> Response: ...
+
+    async def problem(self, request: Request, exc: HandloopError) -> Response: ...
+
+
+async def start_sign_in(
+    request: Request, services: Services, next_path: str, purpose: str = WORKER
+) -> Response:
+    """The redirect to the provider's sign-in for ``purpose``, with the cookie that binds
+    the sign-in to this browser."""
+    started = await services.oidc.begin(next_path, purpose)
+    response = RedirectResponse(started.url, status_code=303)
+    secure_headers(response)
+    response.set_cookie(
+        STATE_COOKIE,
+        started.state,
+        max_age=SIGN_IN_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=is_tls(request, services),
+        path=CALLBACK_PATH,
+    )
+    return response
 
 
 class OidcPages:
@@ -64,19 +107,7 @@ class OidcPages:
         passwords (the caller shows its form)."""
         if await self._services.oidc.provider() is None:
             return None
-        started = await self._services.oidc.begin(next_path)
-        response = RedirectResponse(started.url, status_code=303)
-        secure_headers(response)
-        response.set_cookie(
-            STATE_COOKIE,
-            started.state,
-            max_age=SIGN_IN_SECONDS,
-            httponly=True,
-            samesite="lax",
-            secure=is_tls(request, self._services),
-            path=CALLBACK_PATH,
-        )
-        return response
+        return await start_sign_in(request, self._services, next_path)
 
     async def refuse_passwords(self) -> None:
         """Forbidden while the workforce signs in through its provider: sign-up links and
@@ -113,6 +144,7 @@ class OidcPages:
     ) -> Response:
         """The provider sends the browser back here (the redirect URI to register with it)."""
         oidc = self._services.oidc
+        purpose = WORKER
         try:
             await oidc.required()
             if not state:
@@ -123,19 +155,35 @@ class OidcPages:
                     f"{SIGN_IN_SECONDS // 60} minutes; sign in again."
                 )
             if error:
-                await oidc.abandon(state)
+                purpose = await oidc.abandon(state) or WORKER
                 words = error_description or error
                 raise Forbidden(f"The identity provider did not sign you in: {words}.")
             if not code:
                 raise Forbidden("This sign-in answer has no code; sign in again.")
-            worker, next_path = await oidc.finish(state, code, iss)
+            pending = await oidc.take(state)
+            purpose = pending.purpose
+            if purpose == CONSOLE:
+                # A requester's: the console opens its session (and no worker's is made).
+                response = await self._console(request).answer(request, pending, code, iss)
+                response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH)
+                return response
+            worker = await oidc.worker(await oidc.identify(pending, code, iss))
         except HandloopError as exc:
+            if purpose == CONSOLE:
+                response = await self._console(request).problem(request, exc)
+                response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH)
+                return response
             return self._problem(request, exc)
         token, _ = await self._services.sessions.start(worker)
-        response = RedirectResponse(next_path, status_code=303)
+        response = RedirectResponse(pending.next_path, status_code=303)
         set_session_cookie(response, request, self._services, token)
         response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH)
         return response
+
+    @staticmethod
+    def _console(request: Request) -> ConsoleAnswers:
+        answers: ConsoleAnswers = request.app.state.console_answers
+        return answers
 
     async def signed_out(self, request: Request) -> Response:
         """Where the provider sends the browser after its logout (register it with the
