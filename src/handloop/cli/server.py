@@ -182,7 +182,13 @@ def _seed_demo(services: Services) -> None:
     else:
         click.echo(f"  email    = {worker.email}  (password as printed the first time)")
     outputs = services.settings.data_dir / "s3" / "handloop-demo"
-    click.echo(f"  jobs     = {', '.join(DEMO_FLOWS)}; output files under {outputs}\n")
+    click.echo(f"  jobs     = {', '.join(DEMO_FLOWS)}; output files under {outputs}")
+    # The console has no default account (docs/console.md): say how to make one.
+    data_dir = services.settings.data_dir
+    click.echo(
+        f"Requester console: {url}/console, after "
+        f"`handloop requesters add you@example.com --data-dir {data_dir}`\n"
+    )
 
 
 COMMANDS = [init, serve]
