@@ -62,6 +62,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import workers as workers_bench
 from common import free_port
 from handloop.domain.quality import order_seed, shown_order
 from handloop.services import open_services
@@ -192,23 +193,9 @@ def prepare(data_dir: Path, crowd: list[Person]) -> dict[str, str]:
 
 def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     """The server, its output (the address line, warnings) in server.log beside the data."""
-    log = (data_dir.parent / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handloop", "serve", "--port", str(port)],
-        env=env_for(data_dir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    return workers_bench.serve(
+        data_dir, None, port, extra_env=env_for(data_dir), log=data_dir.parent / "server.log"
     )
-    log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("handloop serve did not start")
 
 
 def clients(url: str, key: dict[str, str]) -> tuple[Any, Any]:

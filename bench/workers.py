@@ -61,20 +61,34 @@ def prepare(data_dir: Path, database_url: str | None, workers: int) -> dict[str,
     return {"id": key.access_key_id, "secret": key.secret_access_key}
 
 
-def serve(data_dir: Path, database_url: str | None, port: int) -> subprocess.Popen[bytes]:
+def serve(
+    data_dir: Path,
+    database_url: str | None,
+    port: int,
+    *,
+    extra_env: dict[str, str] | None = None,
+    log: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """`handloop serve` on ``data_dir``, once it answers /healthz; its output goes to
+    ``log`` when given (else nowhere)."""
     env = {
         **os.environ,
         "HANDLOOP_DATA_DIR": str(data_dir),
         "HANDLOOP_FLOW_ACTIVATION_SECONDS": "0",
         "HANDLOOP_LOG_LEVEL": "warning",
+        **(extra_env or {}),
     }
     if database_url:
         env["HANDLOOP_DATABASE_URL"] = database_url
+    output = log.open("wb") if log is not None else None
     process = subprocess.Popen(
         [sys.executable, "-m", "handloop", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=output if output is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
+    if output is not None:
+        output.close()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

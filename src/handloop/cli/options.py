@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -66,6 +67,23 @@ def database_url_option(func: F) -> F:
         help="SQLAlchemy database URL (default: $HANDLOOP_DATABASE_URL, else SQLite in the "
         "data directory).",
     )(func)
+
+
+def read_password(from_stdin: bool) -> str:
+    """A new account's password: one line of standard input (provisioning scripts), else
+    prompted twice without echo; text within handloop's rules, else a usage error."""
+    if from_stdin:
+        try:
+            password = sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise UsageFailure("the password on standard input is not valid UTF-8") from None
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_text(password, "The password")
+    except ValidationError as exc:
+        raise UsageFailure(exc.message) from None
+    return password
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -5,16 +5,18 @@ Requesters are not workers: accounts of their own, and none by default."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from handloop.cli.options import TEXT, UsageFailure, data_dir_option, database_url_option
+from handloop.cli.options import (
+    TEXT,
+    data_dir_option,
+    database_url_option,
+    read_password,
+)
 from handloop.cli.workers import attempt, opened
-from handloop.domain.json_values import check_text
 from handloop.domain.timestamps import to_datetime
-from handloop.errors import ValidationError
 from handloop.services.requesters import open_requesters
 
 
@@ -39,17 +41,7 @@ def add(
     email: str,
 ) -> None:
     """Add a requester who signs in to the console with a password."""
-    if password_stdin:
-        try:
-            password = sys.stdin.readline().rstrip("\r\n")
-        except UnicodeDecodeError:
-            raise UsageFailure("the password on standard input is not valid UTF-8") from None
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        check_text(password, "The password")
-    except ValidationError as exc:
-        raise UsageFailure(exc.message) from None
+    password = read_password(password_stdin)
     with opened(data_dir, database_url) as services:
         accounts = open_requesters(services.db, services.clock, services.settings)
         found = attempt(lambda: accounts.add(email, password))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +19,11 @@ from handloop.cli.options import (
     database_url_option,
     fail,
     load_settings,
+    read_password,
 )
-from handloop.domain.json_values import check_text
 from handloop.domain.records import Worker
 from handloop.domain.timestamps import to_datetime
-from handloop.errors import HandloopError, ResourceNotFound, ValidationError
+from handloop.errors import HandloopError, ResourceNotFound
 from handloop.services import Services, open_services
 from handloop.services.quality import WorkerRecord, settings_of
 from handloop.services.workers import load_worker, normalise_email
@@ -127,17 +126,7 @@ def add(
     email: str,
 ) -> None:
     """Add a worker with a password (for provisioning scripts; people get `invite`)."""
-    if password_stdin:
-        try:
-            password = sys.stdin.readline().rstrip("\r\n")
-        except UnicodeDecodeError:
-            raise UsageFailure("the password on standard input is not valid UTF-8") from None
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        check_text(password, "The password")
-    except ValidationError as exc:
-        raise UsageFailure(exc.message) from None
+    password = read_password(password_stdin)
     with opened(data_dir, database_url) as services:
         worker = attempt(lambda: services.workers.add(email, password, groups))
     if as_json:
