@@ -111,6 +111,17 @@ def settle(page: Any, name: str) -> None:
         page.wait_for_function("() => document.body.dataset.live === 'on'", timeout=15_000)
     if name == "editor":
         page.wait_for_selector("#no-problems, #problems li", timeout=15_000)
+    if name.startswith("loop"):
+        # Each answer's frame is filled in after it loads: wait until every one says so.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            answers = [f for f in page.frames if "answer=" in f.url]
+            if all(
+                f.evaluate("() => 'consoleReadonly' in document.documentElement.dataset")
+                for f in answers
+            ):
+                break
+            time.sleep(0.1)
     time.sleep(0.3)  # frames finish drawing (pictures only; no assertion waits on this)
 
 
