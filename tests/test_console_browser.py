@@ -37,6 +37,14 @@ def page(browser: Any, seeded: Seeded) -> Iterator[Any]:
     context.close()
 
 
+def signed_in(page: Any, seeded: Seeded) -> Any:
+    """The page, signed in as the requester (each test may run alone, or after others)."""
+    page.goto(f"{seeded.server.url}/console")
+    if "/console/signin" in page.url:
+        sign_in(page, seeded.server, seeded.requester)
+    return page
+
+
 def test_the_vendored_axe_core_is_the_published_file() -> None:
     assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
 
@@ -81,6 +89,7 @@ def test_the_overview_updates_live(page: Any, seeded: Seeded) -> None:
 
 
 def test_the_editor_previews_and_points_at_problems(page: Any, seeded: Seeded) -> None:
+    signed_in(page, seeded)
     page.goto(f"{seeded.server.url}/console/templates/new")
     settle(page, "editor")
     frame = page.frame_locator("#preview-frame")
@@ -98,6 +107,7 @@ def test_the_editor_previews_and_points_at_problems(page: Any, seeded: Seeded) -
 
 
 def test_an_answer_is_shown_filled_in_and_read_only(page: Any, seeded: Seeded) -> None:
+    signed_in(page, seeded)
     page.goto(f"{seeded.server.url}/console/loops/{seeded.completed_loop}")
     page.wait_for_load_state("load")
     frame = page.frame_locator("iframe[src$='frame?answer=0']")
