@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import select
 import shutil
 import ssl
 import subprocess
@@ -180,24 +181,36 @@ class Provider:
         self.folder.mkdir(parents=True, exist_ok=True)
         config_file = self.folder / "provider.json"
         config_file.write_text(json.dumps(config))
-        log = open(self.folder / "provider.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [node, str(PROVIDER_SCRIPT), str(config_file)],
-            cwd=PROVIDER_DIR,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env={**os.environ, "NODE_ENV": "test"},
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # the script's one line, or EOF if it died
-        if not line.startswith("listening "):
-            self.stop()
-            raise RuntimeError(
-                f"the test provider did not start: {(self.folder / 'provider.log').read_text()}"
+        # A provider that neither says where it listens nor dies within a minute (seen once
+        # on a loaded machine) is killed and started again, up to three times.
+        for _attempt in range(3):
+            log = open(self.folder / "provider.log", "w")  # noqa: SIM115
+            self.process = subprocess.Popen(
+                [node, str(PROVIDER_SCRIPT), str(config_file)],
+                cwd=PROVIDER_DIR,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "NODE_ENV": "test"},
             )
-        self.issuer = line.split()[1]
-        return self
+            log.close()
+            assert self.process.stdout is not None
+            ready, _, _ = select.select([self.process.stdout], [], [], 60)
+            if not ready:
+                self.stop()
+                continue
+            line = self.process.stdout.readline()  # the script's one line, or EOF if it died
+            if not line.startswith("listening "):
+                self.stop()
+                raise RuntimeError(
+                    "the test provider did not start: " + (self.folder / "provider.log").read_text()
+                )
+            self.issuer = line.split()[1]
+            return self
+        raise RuntimeError(
+            "the test provider said nothing in a minute, three times: "
+            + (self.folder / "provider.log").read_text()
+        )
 
     def stop(self) -> None:
         if self.process is not None:
